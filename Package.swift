@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-deep-learning",
+    products: [
+        .library(name: "DeepLearning", targets: ["DeepLearning"]),
+        .executable(name: "deeplearn", targets: ["deeplearn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Kernels over raw contiguous buffers; knows nothing about tensors or autodiff.
+        .target(name: "CPUBackend"),
+        // Tensor, DType, Shape, random numbers, the primitive ops and the autodiff tape.
+        .target(name: "TensorCore", dependencies: ["CPUBackend"]),
+        // Umbrella: `import DeepLearning` brings in every public target.
+        .target(name: "DeepLearning", dependencies: ["TensorCore"]),
+        .executableTarget(
+            name: "deeplearn",
+            dependencies: [
+                "DeepLearning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // assertClose, gradcheck: shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["TensorCore"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    ]
+)

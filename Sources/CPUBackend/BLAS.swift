@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The system BLAS, found at run time with `dlopen` so that building needs nothing installed.
+///
+/// Search order: the library named by `DEEPLEARN_BLAS` (a path or file name), then OpenBLAS, BLIS
+/// and MKL (Accelerate on macOS). `DEEPLEARN_BLAS=none` forces the portable Swift fallback.
+public enum BLAS {
+    typealias Sgemm = @convention(c) (
+        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
+
+    struct Library: @unchecked Sendable {
+        let name: String
+        let sgemm: Sgemm
+    }
+
+    static let library: Library? = load()
+
+    /// `"blas"` when a system BLAS was loaded, `"fallback"` otherwise.
+    public static var backendName: String { library == nil ? "fallback" : "blas" }
+
+    /// The file name of the loaded library, or nil when the fallback is in use.
+    public static var libraryName: String? { library?.name }
+
+    static func load() -> Library? {
+        var candidates: [String]
+        #if canImport(Darwin)
+        candidates = ["/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+        #else
+        candidates = [
+            "libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libblis.so", "libmkl_rt.so.2",
+            "libmkl_rt.so",
+        ]
+        #endif
+        if let requested = getenv("DEEPLEARN_BLAS").map({ String(cString: $0) }), !requested.isEmpty {
+            if requested.lowercased() == "none" { return nil }
+            candidates = [requested]
+        }
+        for name in candidates {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            if let symbol = dlsym(handle, "cblas_sgemm") {
+                return Library(name: name, sgemm: unsafeBitCast(symbol, to: Sgemm.self))
+            }
+            dlclose(handle)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Pointwise functions of one argument.
+public enum UnaryFunction: Sendable, Hashable {
+    case negate, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, abs, relu, erf, sign
+}
+
+/// Pointwise functions of two arguments; comparisons give 1 where true and 0 where false.
+public enum BinaryFunction: Sendable, Hashable {
+    case add, subtract, multiply, divide, pow, maximum, minimum
+    case equal, notEqual, less, lessEqual, greater, greaterEqual
+}
+
+/// Elementwise kernels over contiguous float buffers; large buffers are split over the cores.
+public enum Elementwise {
+    /// `output[i] = f(input[i])` for `i` in `0..<count`.
+    public static func unary(
+        _ f: UnaryFunction, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
+        Parallel.forChunks(of: count, grain: f.isCheap ? Parallel.defaultGrain : 4096) { range in
+            let x = input + range.lowerBound
+            let y = output + range.lowerBound
+            let n = range.count
+            switch f {
+            case .negate: map(n, x, y) { -$0 }
+            case .exp: map(n, x, y) { expf($0) }
+            case .log: map(n, x, y) { logf($0) }
+            case .log1p: map(n, x, y) { log1pf($0) }
+            case .sqrt: map(n, x, y) { $0.squareRoot() }
+            case .sin: map(n, x, y) { sinf($0) }
+            case .cos: map(n, x, y) { cosf($0) }
+            case .tanh: map(n, x, y) { tanhf($0) }
+            case .sigmoid:
+                // Never exponentiate a large positive number: exp(-|x|) is in (0, 1].
+                map(n, x, y) { v in
+                    let e = expf(-Swift.abs(v))
+                    return v >= 0 ? 1 / (1 + e) : e / (1 + e)
+                }
+            case .abs: map(n, x, y) { Swift.abs($0) }
+            case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
+            case .erf: map(n, x, y) { erff($0) }
+            case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func map(
+        _ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        _ f: (Float) -> Float
+    ) {
+        for i in 0..<n { y[i] = f(x[i]) }
+    }
+
+    /// `output = f(a, b)` with NumPy broadcasting, given each operand's strides over `shape`
+    /// (0 along broadcast dimensions). `output` is contiguous with `shape`.
+    public static func binary(
+        _ f: BinaryFunction, _ a: UnsafePointer<Float>, strides aStrides: [Int],
+        _ b: UnsafePointer<Float>, strides bStrides: [Int],
+        _ output: UnsafeMutablePointer<Float>, shape: [Int]
+    ) {
+        let count = shape.reduce(1, *)
+        if count == 0 { return }
+        let (dims, sa, sb) = coalesce(shape, aStrides, bStrides)
+        let inner = dims[dims.count - 1]
+        let ia = sa[sa.count - 1], ib = sb[sb.count - 1]
+        let outer = count / inner
+        // Split over rows of the innermost dimension, or within it when there is one row.
+        if outer == 1 {
+            Parallel.forChunks(of: inner) { r in
+                row(f, r.count, a + r.lowerBound * ia, ia, b + r.lowerBound * ib, ib, output + r.lowerBound)
+            }
+            return
+        }
+        Parallel.forChunks(of: outer, grain: max(1, Parallel.defaultGrain / inner)) { rows in
+            var index = [Int](repeating: 0, count: dims.count - 1)
+            // Decompose the first row's index, then step like an odometer.
+            var rest = rows.lowerBound
+            for d in stride(from: dims.count - 2, through: 0, by: -1) {
+                index[d] = rest % dims[d]
+                rest /= dims[d]
+            }
+            for r in rows {
+                var offA = 0, offB = 0
+                for d in 0..<index.count {
+                    offA += index[d] * sa[d]
+                    offB += index[d] * sb[d]
+                }
+                row(f, inner, a + offA, ia, b + offB, ib, output + r * inner)
+                var d = index.count - 1
+                while d >= 0 {
+                    index[d] += 1
+                    if index[d] < dims[d] { break }
+                    index[d] = 0
+                    d -= 1
+                }
+            }
+        }
+    }
+
+    /// Merges adjacent dimensions that are contiguous for both operands, and drops size-1 ones.
+    static func coalesce(_ shape: [Int], _ a: [Int], _ b: [Int]) -> ([Int], [Int], [Int]) {
+        var dims: [Int] = [], sa: [Int] = [], sb: [Int] = []
+        for d in 0..<shape.count where shape[d] != 1 {
+            if let last = dims.last, sa.last! == a[d] * shape[d], sb.last! == b[d] * shape[d] {
+                dims[dims.count - 1] = last * shape[d]
+                sa[sa.count - 1] = a[d]
+                sb[sb.count - 1] = b[d]
+            } else {
+                dims.append(shape[d])
+                sa.append(a[d])
+                sb.append(b[d])
+            }
+        }
+        if dims.isEmpty { return ([1], [0], [0]) }
+        return (dims, sa, sb)
+    }
+
+    @inline(__always)
+    static func row(
+        _ f: BinaryFunction, _ n: Int, _ a: UnsafePointer<Float>, _ sa: Int,
+        _ b: UnsafePointer<Float>, _ sb: Int, _ y: UnsafeMutablePointer<Float>
+    ) {
+        switch f {
+        case .add: zip(n, a, sa, b, sb, y) { $0 + $1 }
+        case .subtract: zip(n, a, sa, b, sb, y) { $0 - $1 }
+        case .multiply: zip(n, a, sa, b, sb, y) { $0 * $1 }
+        case .divide: zip(n, a, sa, b, sb, y) { $0 / $1 }
+        case .pow: zip(n, a, sa, b, sb, y) { powf($0, $1) }
+        // NaN propagates, as in PyTorch's maximum and minimum.
+        case .maximum: zip(n, a, sa, b, sb, y) { $0.isNaN || $0 > $1 ? $0 : $1 }
+        case .minimum: zip(n, a, sa, b, sb, y) { $0.isNaN || $0 < $1 ? $0 : $1 }
+        case .equal: zip(n, a, sa, b, sb, y) { $0 == $1 ? 1 : 0 }
+        case .notEqual: zip(n, a, sa, b, sb, y) { $0 != $1 ? 1 : 0 }
+        case .less: zip(n, a, sa, b, sb, y) { $0 < $1 ? 1 : 0 }
+        case .lessEqual: zip(n, a, sa, b, sb, y) { $0 <= $1 ? 1 : 0 }
+        case .greater: zip(n, a, sa, b, sb, y) { $0 > $1 ? 1 : 0 }
+        case .greaterEqual: zip(n, a, sa, b, sb, y) { $0 >= $1 ? 1 : 0 }
+        }
+    }
+
+    /// One row with each operand's stride being 1 (contiguous), 0 (broadcast) or anything else.
+    /// The first three cases are separate loops so that the compiler vectorizes them.
+    @inline(__always)
+    static func zip(
+        _ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+        _ y: UnsafeMutablePointer<Float>, _ f: (Float, Float) -> Float
+    ) {
+        if sa == 1 && sb == 1 {
+            for i in 0..<n { y[i] = f(a[i], b[i]) }
+        } else if sa == 1 && sb == 0 {
+            let s = b[0]
+            for i in 0..<n { y[i] = f(a[i], s) }
+        } else if sa == 0 && sb == 1 {
+            let s = a[0]
+            for i in 0..<n { y[i] = f(s, b[i]) }
+        } else {
+            for i in 0..<n { y[i] = f(a[i * sa], b[i * sb]) }
+        }
+    }
+
+    /// `output[i] = condition[i] != 0 ? a[i] : b[i]`, broadcasting like `binary`.
+    public static func select(
+        _ condition: UnsafePointer<Float>, strides cs: [Int], _ a: UnsafePointer<Float>,
+        strides sa: [Int], _ b: UnsafePointer<Float>, strides sb: [Int],
+        _ output: UnsafeMutablePointer<Float>, shape: [Int]
+    ) {
+        let count = shape.reduce(1, *)
+        var index = [Int](repeating: 0, count: shape.count)
+        for i in 0..<count {
+            var oc = 0, oa = 0, ob = 0
+            for d in 0..<shape.count {
+                oc += index[d] * cs[d]
+                oa += index[d] * sa[d]
+                ob += index[d] * sb[d]
+            }
+            output[i] = condition[oc] != 0 ? a[oa] : b[ob]
+            var d = shape.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < shape[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+    }
+}
+
+extension UnaryFunction {
+    /// Whether the function is a few instructions (worth threading only for large buffers).
+    var isCheap: Bool {
+        switch self {
+        case .negate, .sqrt, .abs, .relu, .sign: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// The umbrella module: `import DeepLearning` brings in every public target.
+@_exported import TensorCore

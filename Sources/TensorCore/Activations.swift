@@ -1,0 +1,48 @@
+import CPUBackend
+
+/// max(x, 0).
+public func relu(_ x: Tensor) -> Tensor { unaryOp(.relu, x, "relu") }
+
+/// 1 / (1 + e⁻ˣ), computed without overflow.
+public func sigmoid(_ x: Tensor) -> Tensor { unaryOp(.sigmoid, x, "sigmoid") }
+
+/// x where x > 0, `negativeSlope * x` elsewhere (PyTorch's default slope 0.01).
+public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
+    select(x .> 0, x, x * negativeSlope)
+}
+
+/// x where x > 0, `alpha * (eˣ - 1)` elsewhere.
+public func elu(_ x: Tensor, alpha: Float = 1) -> Tensor {
+    // exp of min(x, 0): the unused branch must stay finite or its zero gradient becomes NaN.
+    select(x .> 0, x, alpha * (exp(minimum(x, 0)) - 1))
+}
+
+/// Gaussian error linear unit: x Φ(x) exactly (PyTorch's default), or its tanh approximation.
+public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
+    if approximate {
+        let c = (2 / Float.pi).squareRoot()
+        return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+    }
+    return 0.5 * x * (1 + erf(x * (1 / Float(2).squareRoot())))
+}
+
+/// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows.
+public func softplus(_ x: Tensor) -> Tensor {
+    relu(x) + log1p(exp(-abs(x)))
+}
+
+/// eˣ / Σ eˣ along `axis`, shifted by the maximum for stability.
+///
+/// Shape: same as `x`.
+public func softmax(_ x: Tensor, along axis: Int = -1) -> Tensor {
+    let shifted = x - x.max(along: axis, keepingDims: true).detached()
+    let e = exp(shifted)
+    return e / e.sum(along: axis, keepingDims: true)
+}
+
+/// log(softmax(x)) along `axis`, computed as x - logsumexp(x) for stability.
+///
+/// Shape: same as `x`.
+public func logSoftmax(_ x: Tensor, along axis: Int = -1) -> Tensor {
+    x - x.logSumExp(along: axis, keepingDims: true)
+}

@@ -1,0 +1,25 @@
+/// The element type of a tensor, chosen at run time.
+///
+/// Arithmetic runs in `float32`; `int32` and `int64` hold labels and indices.
+public enum DType: String, Sendable, Hashable, CustomStringConvertible {
+    case float32, int32, int64
+
+    /// Bytes per element.
+    public var byteCount: Int {
+        switch self {
+        case .float32, .int32: return 4
+        case .int64: return 8
+        }
+    }
+
+    public var isFloatingPoint: Bool { self == .float32 }
+
+    public var description: String { rawValue }
+}
+
+/// Where a tensor's elements live. Kernels for each device sit behind `Kernels`.
+public enum Device: Sendable, Hashable, CustomStringConvertible {
+    case cpu
+
+    public var description: String { "cpu" }
+}

@@ -1,0 +1,181 @@
+import CPUBackend
+
+/// A primitive operation as recorded on the tape, with the inputs its backward rule needs.
+///
+/// This is the closed set of differentiable primitives. Everything else (relu's friends,
+/// softmax, losses, layers) is a composition of these and gets its gradient for free.
+package enum Op {
+    case unary(UnaryFunction, Tensor)
+    case binary(BinaryFunction, Tensor, Tensor)
+    /// `condition != 0 ? a : b`.
+    case select(condition: Tensor, Tensor, Tensor)
+    /// Reduction over sorted `axes`, keeping them with size 1.
+    case reduce(ReduceFunction, Tensor, axes: [Int])
+    /// `a @ op(b)`, rank 2 or rank 3 with equal batch sizes.
+    case matmul(Tensor, Tensor)
+    case reshape(Tensor)
+    case permute(Tensor, [Int])
+    case expand(Tensor)
+    /// Elements `start + i * stride` along each axis.
+    case slice(Tensor, starts: [Int], strides: [Int])
+    /// `before` elements are added ahead of each axis.
+    case pad(Tensor, before: [Int])
+    case concat([Tensor], axis: Int)
+    case gather(Tensor, axis: Int, index: Tensor)
+    case scatterAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
+    case indexSelect(Tensor, axis: Int, index: Tensor)
+    case indexAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
+
+    /// The tensors the operation read, in the order `inputGradients` answers for them.
+    var inputs: [Tensor] {
+        switch self {
+        case .unary(_, let x), .reduce(_, let x, _), .reshape(let x), .permute(let x, _),
+            .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
+            .indexSelect(let x, _, _):
+            return [x]
+        case .binary(_, let a, let b), .matmul(let a, let b):
+            return [a, b]
+        case .select(_, let a, let b):
+            return [a, b]
+        case .concat(let xs, _):
+            return xs
+        case .scatterAdd(let base, _, _, let source), .indexAdd(let base, _, _, let source):
+            return [base, source]
+        }
+    }
+
+    /// The gradient of the loss with respect to each input, given `g`, its gradient with
+    /// respect to the output `y`. A result may have the output's broadcast shape: `backward()`
+    /// sums it down to the input's shape afterwards. Runs with recording off.
+    func inputGradients(_ g: Tensor, output y: Tensor) -> [Tensor?] {
+        switch self {
+        case .unary(let f, let x):
+            switch f {
+            case .negate: return [-g]                                  // d(-x) = -1
+            case .exp: return [g * y]                                  // d e^x = e^x
+            case .log: return [g / x]                                  // d ln x = 1/x
+            case .log1p: return [g / (x + 1)]                          // d ln(1+x) = 1/(1+x)
+            case .sqrt: return [g * 0.5 / y]                           // d √x = 1/(2√x)
+            case .sin: return [g * cos(x)]                             // d sin = cos
+            case .cos: return [-g * sin(x)]                            // d cos = -sin
+            case .tanh: return [g * (1 - y * y)]                       // d tanh = 1 - tanh²
+            case .sigmoid: return [g * y * (1 - y)]                    // d σ = σ(1-σ)
+            case .abs: return [g * sign(x)]                            // d|x| = sign x
+            case .relu: return [g * (x .> 0)]                          // 1 where x > 0
+            case .erf: return [g * (2 / Float.pi.squareRoot()) * exp(-x * x)] // 2/√π e^(-x²)
+            case .sign: return [nil]                                   // piecewise constant
+            }
+        case .binary(let f, let a, let b):
+            switch f {
+            case .add: return [g, g]
+            case .subtract: return [g, -g]
+            case .multiply: return [g * b, g * a]
+            case .divide: return [g / b, -g * y / b]                   // d(a/b)/db = -a/b²
+            case .pow:
+                // d a^b/da = b a^(b-1); d a^b/db = a^b ln a, taken as 0 where a = 0.
+                let da = a.node == nil ? nil : g * b * pow(a, b - 1)
+                let db = b.node == nil ? nil : TensorCore.select(a .== 0, Tensor(0), g * y * log(a))
+                return [da, db]
+            case .maximum, .minimum:
+                // The larger (smaller) input takes the gradient; ties split it, as in PyTorch.
+                let wins = f == .maximum ? (a .> b) : (a .< b)
+                let ties = (a .== b) * 0.5
+                let share = wins + ties
+                return [g * share, g * (1 - share)]
+            case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
+                return [nil, nil]                                      // piecewise constant
+            }
+        case .select(let condition, _, _):
+            let zero = Tensor(0)
+            return [TensorCore.select(condition, g, zero), TensorCore.select(condition, zero, g)]
+        case .reduce(let f, let x, _):
+            switch f {
+            case .sum:
+                return [g.expanded(to: x.shape)]                       // each input adds once
+            case .max, .min:
+                // The extreme elements share the gradient equally.
+                let mask = x .== y
+                return [g * mask / mask.sum(along: reducedAxes(x.shape, y.shape), keepingDims: true)]
+            }
+        case .matmul(let a, let b):
+            // C = A B:  dA = G Bᵀ,  dB = Aᵀ G
+            return [
+                a.node == nil ? nil : Kernels.matmul(g, b, transposeA: false, transposeB: true),
+                b.node == nil ? nil : Kernels.matmul(a, g, transposeA: true, transposeB: false),
+            ]
+        case .reshape(let x):
+            return [g.reshaped(to: x.shape)]
+        case .permute(_, let permutation):
+            var inverse = permutation
+            for (i, p) in permutation.enumerated() { inverse[p] = i }
+            return [g.permuted(inverse)]
+        case .expand:
+            return [g]                                                 // summed by unbroadcast
+        case .slice(let x, let starts, let strides):
+            return [Kernels.unslice(g, into: x.shape, starts: starts, strides: strides)]
+        case .pad(let x, let before):
+            var result = g
+            for axis in 0..<x.rank where g.shape[axis] != x.shape[axis] {
+                result = result.sliced(along: axis, from: before[axis], to: before[axis] + x.shape[axis])
+            }
+            return [result]
+        case .concat(let xs, let axis):
+            return g.split(sizes: xs.map { $0.shape[axis] }, along: axis)
+        case .gather(let x, let axis, let index):
+            return [Tensor.zeros(x.shape).scatteringAdd(along: axis, indices: index, source: g)]
+        case .scatterAdd(_, let axis, let index, _):
+            return [g, g.gathering(along: axis, indices: index)]
+        case .indexSelect(let x, let axis, let index):
+            return [Tensor.zeros(x.shape).indexAdding(along: axis, indices: index, source: g)]
+        case .indexAdd(_, let axis, let index, _):
+            return [g, g.selecting(along: axis, indices: index)]
+        }
+    }
+
+    private func reducedAxes(_ input: Shape, _ output: Shape) -> [Int] {
+        (0..<input.rank).filter { input[$0] != output[$0] }
+    }
+}
+
+/// One tensor's entry on the tape: a leaf (no `op`) or the result of an operation.
+package final class GradNode {
+    package let op: Op?
+    package let shape: Shape
+    /// The result's elements, for rules written in terms of the output (exp, tanh, max...).
+    let output: TensorStorage?
+    /// Leaves: the accumulated gradient. Results: nothing (gradients are not retained).
+    package var grad: Tensor?
+
+    init(leafOfShape shape: Shape) {
+        op = nil
+        self.shape = shape
+        output = nil
+    }
+
+    init(op: Op, shape: Shape, output: TensorStorage) {
+        self.op = op
+        self.shape = shape
+        self.output = output
+    }
+}
+
+extension Tensor {
+    /// Attaches `op` to a freshly computed result when recording is on and an input needs it.
+    @inline(__always)
+    mutating func record(_ op: @autoclosure () -> Op, if tracked: Bool) {
+        if tracked && GradMode.isEnabled {
+            node = GradNode(op: op(), shape: shape, output: storage)
+        }
+    }
+
+    /// The sum of `self` down to `target` along the dimensions that broadcasting added or grew.
+    func unbroadcasted(to target: Shape) -> Tensor {
+        if shape == target { return self }
+        let offset = rank - target.rank
+        var axes = Array(0..<offset)
+        for i in 0..<target.rank where target[i] == 1 && shape[i + offset] != 1 {
+            axes.append(i + offset)
+        }
+        return sum(along: axes, keepingDims: true).reshaped(to: target)
+    }
+}

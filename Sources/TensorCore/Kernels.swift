@@ -1,0 +1,221 @@
+import CPUBackend
+
+/// The backend seam: every primitive's forward computation goes through here, and this is the
+/// only place that knows which device runs it. Results carry no tape entry; callers record.
+enum Kernels {
+    static func unary(_ f: UnaryFunction, _ x: Tensor) -> Tensor {
+        let out = TensorStorage(dtype: .float32, count: x.scalarCount)
+        switch x.device {
+        case .cpu: Elementwise.unary(f, x.storage.floats, out.floats, count: x.scalarCount)
+        }
+        return Tensor(shape: x.shape, storage: out)
+    }
+
+    static func binary(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor, op: StaticString) -> Tensor {
+        let shape = a.shape == b.shape ? a.shape : Shape.broadcast(a.shape, b.shape, op: "\(op)")
+        let count = shape.elementCount
+        let out = TensorStorage(dtype: .float32, count: count)
+        let pa = a.storage.floats, pb = b.storage.floats, po = out.floats
+        switch a.device {
+        case .cpu:
+            // The one-element case skips all shape bookkeeping: small ops are dominated by it.
+            if count == 1 {
+                Elementwise.binary(f, pa, strides: [1], pb, strides: [1], po, shape: [1])
+            } else if a.shape == b.shape {
+                Elementwise.binary(f, pa, strides: [1], pb, strides: [1], po, shape: [count])
+            } else {
+                Elementwise.binary(
+                    f, pa, strides: a.shape.broadcastStrides(to: shape), pb,
+                    strides: b.shape.broadcastStrides(to: shape), po, shape: shape.dimensions)
+            }
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let shape = Shape.broadcast(Shape.broadcast(condition.shape, a.shape, op: "select"), b.shape, op: "select")
+        let out = TensorStorage(dtype: .float32, count: shape.elementCount)
+        switch a.device {
+        case .cpu:
+            Elementwise.select(
+                condition.storage.floats, strides: condition.shape.broadcastStrides(to: shape),
+                a.storage.floats, strides: a.shape.broadcastStrides(to: shape),
+                b.storage.floats, strides: b.shape.broadcastStrides(to: shape),
+                out.floats, shape: shape.dimensions)
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    /// Reduces over sorted, distinct `axes`, keeping them with size 1.
+    static func reduce(_ f: ReduceFunction, _ x: Tensor, axes: [Int]) -> Tensor {
+        var current = x
+        // One axis at a time, innermost first; runs of adjacent axes are merged into one.
+        var remaining = axes
+        while let last = remaining.popLast() {
+            var first = last
+            while let previous = remaining.last, previous == first - 1 {
+                first = previous
+                remaining.removeLast()
+            }
+            let dims = current.shape.dimensions
+            let outer = dims[..<first].reduce(1, *)
+            let length = dims[first...last].reduce(1, *)
+            let inner = dims[(last + 1)...].reduce(1, *)
+            var newShape = dims
+            for axis in first...last { newShape[axis] = 1 }
+            let out = TensorStorage(dtype: .float32, count: outer * inner)
+            switch x.device {
+            case .cpu:
+                Reduce.reduce(f, current.storage.floats, outer: outer, length: length, inner: inner, out.floats)
+            }
+            current = Tensor(shape: Shape(newShape), storage: out)
+        }
+        return current
+    }
+
+    static func argExtremum(largest: Bool, _ x: Tensor, axis: Int) -> Tensor {
+        let dims = x.shape.dimensions
+        let outer = dims[..<axis].reduce(1, *), inner = dims[(axis + 1)...].reduce(1, *)
+        var newShape = dims
+        newShape[axis] = 1
+        let out = TensorStorage(dtype: .int64, count: outer * inner)
+        switch x.device {
+        case .cpu:
+            Reduce.argExtremum(
+                largest: largest, x.storage.floats, outer: outer, length: dims[axis], inner: inner,
+                out.raw.assumingMemoryBound(to: Int64.self))
+        }
+        return Tensor(shape: Shape(newShape), storage: out)
+    }
+
+    /// `op(a) @ op(b)` for rank-2 operands, or rank-3 ones with equal batch sizes.
+    static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        let batch = a.rank == 3 ? a.shape[0] : 1
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let m = transposeA ? ac : ar, k = transposeA ? ar : ac
+        let n = transposeB ? br : bc
+        let out = TensorStorage(dtype: .float32, count: batch * m * n)
+        switch a.device {
+        case .cpu:
+            for i in 0..<batch {
+                Gemm.sgemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                    a: a.storage.floats + i * ar * ac, lda: ac, b: b.storage.floats + i * br * bc, ldb: bc,
+                    c: out.floats + i * m * n, ldc: n)
+            }
+        }
+        return Tensor(shape: a.rank == 3 ? [batch, m, n] : [m, n], storage: out)
+    }
+
+    /// Reads `source` through `strides` (in elements, from `offset`) into a new contiguous tensor.
+    static func gather(_ source: Tensor, shape: Shape, offset: Int = 0, strides: [Int]) -> Tensor {
+        let out = TensorStorage(dtype: source.dtype, count: shape.elementCount)
+        switch source.device {
+        case .cpu:
+            Copy.strided(
+                shape: shape.dimensions, elementSize: source.dtype.byteCount,
+                from: source.storage.raw + offset * source.dtype.byteCount, strides: strides,
+                to: out.raw, strides: shape.contiguousStrides)
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    /// Writes all of `source` into `destination` (contiguous) through `strides` from `offset`.
+    static func scatter(_ source: Tensor, into destination: TensorStorage, offset: Int, strides: [Int]) {
+        switch source.device {
+        case .cpu:
+            Copy.strided(
+                shape: source.shape.dimensions, elementSize: source.dtype.byteCount,
+                from: source.storage.raw, strides: source.shape.contiguousStrides,
+                to: destination.raw + offset * source.dtype.byteCount, strides: strides)
+        }
+    }
+
+    /// The inverse of a slice: zeros of `shape` with `g` written where the slice read.
+    static func unslice(_ g: Tensor, into shape: Shape, starts: [Int], strides: [Int]) -> Tensor {
+        let out = TensorStorage.zeros(dtype: .float32, count: shape.elementCount)
+        let base = shape.contiguousStrides
+        let offset = zip(starts, base).reduce(0) { $0 + $1.0 * $1.1 }
+        scatter(g, into: out, offset: offset, strides: zip(strides, base).map(*))
+        return Tensor(shape: shape, storage: out)
+    }
+
+    /// Integer indices as `Int`, checked against `bound`.
+    static func indices(_ index: Tensor, bound: Int, op: StaticString) -> [Int] {
+        precondition(!index.dtype.isFloatingPoint, "\(op): indices must be int32 or int64, got \(index.dtype)")
+        let values = index.integers
+        for v in values where v < 0 || v >= bound {
+            preconditionFailure("\(op): index \(v) is out of range 0..<\(bound)")
+        }
+        return values
+    }
+
+    /// `[outer, length, inner]` around `axis`.
+    static func split(_ shape: Shape, at axis: Int) -> (outer: Int, length: Int, inner: Int) {
+        let d = shape.dimensions
+        return (d[..<axis].reduce(1, *), d[axis], d[(axis + 1)...].reduce(1, *))
+    }
+
+    static func gatherAlong(_ x: Tensor, axis: Int, index: Tensor) -> Tensor {
+        let (outer, length, inner) = split(x.shape, at: axis)
+        let idx = indices(index, bound: length, op: "gathering")
+        let out = TensorStorage(dtype: .float32, count: index.scalarCount)
+        switch x.device {
+        case .cpu:
+            idx.withUnsafeBufferPointer {
+                Indexing.gather(
+                    x.storage.floats, outer: outer, length: length, inner: inner, index: $0.baseAddress!,
+                    count: index.shape[axis], out.floats)
+            }
+        }
+        return Tensor(shape: index.shape, storage: out)
+    }
+
+    static func scatterAddAlong(_ base: Tensor, axis: Int, index: Tensor, source: Tensor) -> Tensor {
+        let (outer, length, inner) = split(base.shape, at: axis)
+        let idx = indices(index, bound: length, op: "scatteringAdd")
+        let out = base.storage.copy()
+        switch base.device {
+        case .cpu:
+            idx.withUnsafeBufferPointer {
+                Indexing.scatterAdd(
+                    source.storage.floats, index: $0.baseAddress!, outer: outer, count: index.shape[axis],
+                    inner: inner, into: out.floats, length: length)
+            }
+        }
+        return Tensor(shape: base.shape, storage: out)
+    }
+
+    static func selectAlong(_ x: Tensor, axis: Int, index: Tensor) -> Tensor {
+        let (outer, length, inner) = split(x.shape, at: axis)
+        let idx = indices(index, bound: length, op: "selecting")
+        var shape = x.shape
+        shape[axis] = idx.count
+        let out = TensorStorage(dtype: x.dtype, count: shape.elementCount)
+        switch x.device {
+        case .cpu:
+            idx.withUnsafeBufferPointer {
+                Indexing.select(
+                    x.storage.raw, elementSize: x.dtype.byteCount, outer: outer, length: length,
+                    inner: inner, index: $0.baseAddress!, count: idx.count, out.raw)
+            }
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    static func addAlong(_ base: Tensor, axis: Int, index: Tensor, source: Tensor) -> Tensor {
+        let (outer, length, inner) = split(base.shape, at: axis)
+        let idx = indices(index, bound: length, op: "indexAdding")
+        let out = base.storage.copy()
+        switch base.device {
+        case .cpu:
+            idx.withUnsafeBufferPointer {
+                Indexing.add(
+                    source.storage.floats, index: $0.baseAddress!, outer: outer, count: idx.count,
+                    inner: inner, into: out.floats, length: length)
+            }
+        }
+        return Tensor(shape: base.shape, storage: out)
+    }
+}

@@ -1,0 +1,72 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A seedable pseudo-random generator (xoshiro256**, seeded through SplitMix64): the same seed
+/// gives the same numbers on every run and every machine.
+///
+/// ```swift
+/// var rng = RandomGenerator(seed: 42)
+/// let w = Tensor.normal([784, 256], std: 0.05, using: &rng)
+/// ```
+public struct RandomGenerator: RandomNumberGenerator, Sendable {
+    private var s0, s1, s2, s3: UInt64
+
+    public init(seed: UInt64) {
+        var x = seed
+        func splitMix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// Uniform in `[0, 1)` with 24 random bits.
+    public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * 0x1p-24
+    }
+
+    /// Two independent standard normal samples (Box–Muller, in double precision).
+    public mutating func nextNormalPair() -> (Double, Double) {
+        let u1 = Double((next() >> 11) + 1) * 0x1p-53   // (0, 1]: log stays finite
+        let u2 = Double(next() >> 11) * 0x1p-53
+        let r = (-2 * Foundation_log(u1)).squareRoot()
+        let theta = 2 * Double.pi * u2
+        return (r * Foundation_cos(theta), r * Foundation_sin(theta))
+    }
+}
+
+@inline(__always) private func Foundation_log(_ x: Double) -> Double { log(x) }
+@inline(__always) private func Foundation_cos(_ x: Double) -> Double { cos(x) }
+@inline(__always) private func Foundation_sin(_ x: Double) -> Double { sin(x) }
+
+/// The process-wide generator used when no generator is passed, like `torch.manual_seed`.
+public enum Random {
+    private static let global = Mutex(RandomGenerator(seed: 0x5EED))
+
+    /// Reseeds the process-wide generator.
+    public static func seed(_ seed: UInt64) {
+        global.withLock { $0 = RandomGenerator(seed: seed) }
+    }
+
+    /// Runs `body` with exclusive use of the process-wide generator.
+    public static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
+        global.withLock { body(&$0) }
+    }
+}

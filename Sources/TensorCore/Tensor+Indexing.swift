@@ -1,0 +1,74 @@
+extension Tensor {
+    /// `result[i][j][k] = self[i][indices[i][j][k]][k]` for `axis == 1` (PyTorch's `gather`).
+    ///
+    /// Shape: `indices.shape`, which matches `self.shape` except along `axis`.
+    public func gathering(along axis: Int, indices: Tensor) -> Tensor {
+        requireFloat("gathering")
+        let a = shape.axis(axis, op: "gathering")
+        checkIndexShape(indices.shape, axis: a, "gathering")
+        var y = Kernels.gatherAlong(self, axis: a, index: indices)
+        y.record(.gather(self, axis: a, index: indices), if: node != nil)
+        return y
+    }
+
+    /// A copy of `self` with `source[i][j][k]` added at `[i][indices[i][j][k]][k]` for
+    /// `axis == 1` (PyTorch's `scatter_add`). Repeated indices add up.
+    ///
+    /// Shape: `self.shape`; `indices` and `source` share a shape matching `self` except along `axis`.
+    public func scatteringAdd(along axis: Int, indices: Tensor, source: Tensor) -> Tensor {
+        requireFloat("scatteringAdd")
+        source.requireFloat("scatteringAdd")
+        let a = shape.axis(axis, op: "scatteringAdd")
+        checkIndexShape(indices.shape, axis: a, "scatteringAdd")
+        precondition(source.shape == indices.shape,
+                     "scatteringAdd: source shape \(source.shape) differs from indices shape \(indices.shape)")
+        var y = Kernels.scatterAddAlong(self, axis: a, index: indices, source: source)
+        y.record(.scatterAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
+        return y
+    }
+
+    /// The entries at `indices` (rank 1) along `axis` (PyTorch's `index_select`); also for
+    /// integer tensors.
+    ///
+    /// Shape: `self.shape` with `axis` replaced by `indices.scalarCount`.
+    public func selecting(along axis: Int, indices: Tensor) -> Tensor {
+        let a = shape.axis(axis, op: "selecting")
+        precondition(indices.rank == 1, "selecting: indices must have rank 1, got shape \(indices.shape)")
+        var y = Kernels.selectAlong(self, axis: a, index: indices)
+        y.record(.indexSelect(self, axis: a, index: indices), if: node != nil)
+        return y
+    }
+
+    /// A copy of `self` with `source`'s entries added at `indices` along `axis` (PyTorch's
+    /// `index_add`). Repeated indices add up.
+    ///
+    /// Shape: `self.shape`; `source` is `self.shape` with `axis` replaced by `indices.scalarCount`.
+    public func indexAdding(along axis: Int, indices: Tensor, source: Tensor) -> Tensor {
+        requireFloat("indexAdding")
+        source.requireFloat("indexAdding")
+        let a = shape.axis(axis, op: "indexAdding")
+        precondition(indices.rank == 1, "indexAdding: indices must have rank 1, got shape \(indices.shape)")
+        var expected = shape
+        expected[a] = indices.scalarCount
+        precondition(source.shape == expected, "indexAdding: source shape \(source.shape) should be \(expected)")
+        var y = Kernels.addAlong(self, axis: a, index: indices, source: source)
+        y.record(.indexAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
+        return y
+    }
+
+    /// Integer labels turned into float rows with a 1 at each label.
+    ///
+    /// Shape: `self.shape + [classCount]`.
+    public func oneHot(classCount: Int) -> Tensor {
+        let labels = Kernels.indices(self, bound: classCount, op: "oneHot")
+        var values = [Float](repeating: 0, count: labels.count * classCount)
+        for (i, label) in labels.enumerated() { values[i * classCount + label] = 1 }
+        return Tensor(values, shape: Shape(shape.dimensions + [classCount]))
+    }
+
+    private func checkIndexShape(_ index: Shape, axis: Int, _ op: StaticString) {
+        precondition(
+            index.rank == rank && (0..<rank).allSatisfy { $0 == axis || index[$0] == shape[$0] },
+            "\(op): indices shape \(index) must match shape \(shape) except along axis \(axis)")
+    }
+}

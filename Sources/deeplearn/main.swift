@@ -1,0 +1,2 @@
+import DeepLearning
+print(Tensor([1, 2, 3]))
