@@ -1,0 +1,77 @@
+import Testing
+@testable import CPUBackend
+
+/// A textbook triple loop in double precision: the reference for both product paths.
+func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k {
+                let x = transposeA ? a[p * m + i] : a[i * k + p]
+                let y = transposeB ? b[j * k + p] : b[p * n + j]
+                s += Double(x) * Double(y)
+            }
+            c[i * n + j] = Float(s)
+        }
+    }
+    return c
+}
+
+struct GemmCase: Sendable, CustomTestStringConvertible {
+    let m, n, k: Int
+    let transposeA, transposeB: Bool
+    var testDescription: String { "\(m)x\(k) * \(k)x\(n) tA=\(transposeA) tB=\(transposeB)" }
+}
+
+// Sizes that are not multiples of the 6x8 tile or the 72/256 blocks, and the transposes.
+let gemmCases: [GemmCase] = [
+    GemmCase(m: 1, n: 1, k: 1, transposeA: false, transposeB: false),
+    GemmCase(m: 7, n: 9, k: 5, transposeA: false, transposeB: false),
+    GemmCase(m: 13, n: 17, k: 300, transposeA: true, transposeB: false),
+    GemmCase(m: 80, n: 33, k: 20, transposeA: false, transposeB: true),
+    GemmCase(m: 150, n: 70, k: 513, transposeA: true, transposeB: true),
+]
+
+@Test("fallback product matches the naive one", arguments: gemmCases)
+func fallbackMatchesNaive(_ c: GemmCase) {
+    let a = (0..<(c.m * c.k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+    let b = (0..<(c.k * c.n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    let expected = naiveProduct(a, b, m: c.m, n: c.n, k: c.k, transposeA: c.transposeA, transposeB: c.transposeB)
+    // beta = 1 on a pre-filled C checks accumulation into the output too.
+    var out = [Float](repeating: 1, count: c.m * c.n)
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            out.withUnsafeMutableBufferPointer { pc in
+                Gemm.fallback(
+                    transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
+                    a: pa.baseAddress!, lda: c.transposeA ? c.m : c.k, b: pb.baseAddress!,
+                    ldb: c.transposeB ? c.k : c.n, beta: 1, c: pc.baseAddress!, ldc: c.n)
+            }
+        }
+    }
+    let worst = zip(out, expected).map { Swift.abs($0 - (2 * $1 + 1)) }.max() ?? 0
+    #expect(worst < 1e-3 * Float(c.k).squareRoot())
+}
+
+@Test func systemBLASAgreesWithFallbackWhenPresent() {
+    let m = 37, n = 41, k = 29
+    let a = (0..<(m * k)).map { Float($0 % 17) / 17 }
+    let b = (0..<(k * n)).map { Float($0 % 19) / 19 }
+    var viaDispatch = [Float](repeating: 0, count: m * n)
+    var viaFallback = viaDispatch
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            viaDispatch.withUnsafeMutableBufferPointer { pc in
+                Gemm.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
+                           b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+            }
+            viaFallback.withUnsafeMutableBufferPointer { pc in
+                Gemm.fallback(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!,
+                              lda: k, b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+            }
+        }
+    }
+    #expect(zip(viaDispatch, viaFallback).allSatisfy { Swift.abs($0 - $1) < 1e-3 })
+    #expect(["blas", "fallback"].contains(BLAS.backendName))
+}

@@ -1,0 +1,140 @@
+import Testing
+import TensorCore
+import TestSupport
+
+/// One differentiable operation and the inputs to check it at.
+struct GradCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let inputs: @Sendable () -> [Tensor]
+    let f: @Sendable ([Tensor]) -> Tensor
+    var testDescription: String { name }
+
+    init(_ name: String, _ inputs: @escaping @Sendable () -> [Tensor], _ f: @escaping @Sendable ([Tensor]) -> Tensor) {
+        self.name = name
+        self.inputs = inputs
+        self.f = f
+    }
+}
+
+/// Values in [-2, 2] for a given seed.
+func values(_ shape: Shape, seed: UInt64 = 1, low: Float = -2, high: Float = 2) -> Tensor {
+    var rng = RandomGenerator(seed: seed)
+    return Tensor.uniform(shape, low: low, high: high, using: &rng)
+}
+
+/// Distinct values at least 0.13 apart and at least 0.065 away from zero, shuffled: no ties
+/// and no kinks within the finite-difference step.
+func distinct(_ shape: Shape, seed: UInt64 = 2) -> Tensor {
+    var rng = RandomGenerator(seed: seed)
+    let n = shape.elementCount
+    let order = Tensor.permutation(n, using: &rng).scalars
+    return Tensor(order.map { ($0 - Float(n) / 2 + 0.5) * 0.13 }, shape: shape)
+}
+
+func indices(_ values: [Int], shape: Shape? = nil) -> Tensor { Tensor(integers: values, shape: shape) }
+
+/// Every differentiable operation, primitive or composite, with inputs away from its kinks.
+let gradCases: [GradCase] = [
+    // Elementwise, one argument
+    GradCase("negate", { [values([3, 4])] }) { -$0[0] },
+    GradCase("exp", { [values([3, 4])] }) { exp($0[0]) },
+    GradCase("log", { [values([3, 4], low: 0.5, high: 3)] }) { log($0[0]) },
+    GradCase("log1p", { [values([3, 4], low: -0.5, high: 3)] }) { log1p($0[0]) },
+    GradCase("sqrt", { [values([3, 4], low: 0.5, high: 3)] }) { sqrt($0[0]) },
+    GradCase("rsqrt", { [values([3, 4], low: 0.5, high: 3)] }) { rsqrt($0[0]) },
+    GradCase("sin", { [values([3, 4])] }) { sin($0[0]) },
+    GradCase("cos", { [values([3, 4])] }) { cos($0[0]) },
+    GradCase("tanh", { [values([3, 4])] }) { tanh($0[0]) },
+    GradCase("sigmoid", { [values([3, 4], low: -6, high: 6)] }) { sigmoid($0[0]) },
+    GradCase("erf", { [values([3, 4])] }) { erf($0[0]) },
+    GradCase("abs", { [distinct([3, 4])] }) { abs($0[0]) },
+    GradCase("relu", { [distinct([3, 4])] }) { relu($0[0]) },
+    GradCase("leakyRelu", { [distinct([3, 4])] }) { leakyRelu($0[0], negativeSlope: 0.1) },
+    GradCase("elu", { [distinct([3, 4])] }) { elu($0[0], alpha: 1.5) },
+    GradCase("gelu", { [values([3, 4])] }) { gelu($0[0]) },
+    GradCase("gelu tanh", { [values([3, 4])] }) { gelu($0[0], approximate: true) },
+    GradCase("softplus", { [values([3, 4], low: -5, high: 5)] }) { softplus($0[0]) },
+    GradCase("squared", { [values([3, 4])] }) { $0[0].squared() },
+    GradCase("clamped", { [distinct([3, 4])] }) { $0[0].clamped(min: -0.5, max: 0.6) },
+    // Elementwise, two arguments, with broadcasting
+    GradCase("add", { [values([3, 4]), values([3, 4], seed: 9)] }) { $0[0] + $0[1] },
+    GradCase("add broadcast row", { [values([3, 4]), values([4], seed: 9)] }) { $0[0] + $0[1] },
+    GradCase("subtract broadcast both", { [values([2, 1, 4]), values([3, 1], seed: 9)] }) { $0[0] - $0[1] },
+    GradCase("multiply", { [values([3, 4]), values([3, 4], seed: 9)] }) { $0[0] * $0[1] },
+    GradCase("multiply scalar tensor", { [values([3, 4]), values([], seed: 9)] }) { $0[0] * $0[1] },
+    GradCase("divide", { [values([3, 4]), values([3, 4], seed: 9, low: 0.5, high: 2)] }) { $0[0] / $0[1] },
+    GradCase("divide by float", { [values([3, 4])] }) { 3 / ($0[0] * $0[0] + 1) },
+    GradCase("pow", { [values([3, 4], low: 0.5, high: 2), values([3, 4], seed: 9)] }) { pow($0[0], $0[1]) },
+    GradCase("pow scalar", { [values([3, 4])] }) { pow($0[0], 3) },
+    GradCase("maximum", { [distinct([3, 4]), distinct([3, 4], seed: 5) + 0.05] }) { maximum($0[0], $0[1]) },
+    GradCase("minimum", { [distinct([3, 4]), distinct([3, 4], seed: 5) + 0.05] }) { minimum($0[0], $0[1]) },
+    GradCase("select", { [values([3, 4]), values([4], seed: 9)] }) {
+        select(Tensor([1, 0, 0, 1]), $0[0], $0[1])
+    },
+    // Reductions
+    GradCase("sum all", { [values([3, 4])] }) { $0[0].sum() },
+    GradCase("sum axis", { [values([2, 3, 4])] }) { $0[0].sum(along: 1) },
+    GradCase("sum axes keepingDims", { [values([2, 3, 4])] }) { $0[0].sum(along: 0, 2, keepingDims: true) },
+    GradCase("mean", { [values([2, 3, 4])] }) { $0[0].mean(along: -1) },
+    GradCase("max axis", { [distinct([3, 5])] }) { $0[0].max(along: 1) },
+    GradCase("min axes", { [distinct([2, 3, 4])] }) { $0[0].min(along: 0, 2) },
+    GradCase("max all", { [distinct([3, 4])] }) { $0[0].max() },
+    GradCase("variance", { [values([3, 5])] }) { $0[0].variance(along: 1) },
+    GradCase("standardDeviation", { [values([3, 5])] }) { $0[0].standardDeviation(along: 0, correction: 0) },
+    GradCase("logSumExp", { [values([3, 5])] }) { $0[0].logSumExp(along: 1) },
+    GradCase("softmax", { [values([3, 5])] }) { softmax($0[0], along: 1) },
+    GradCase("logSoftmax", { [values([3, 5])] }) { logSoftmax($0[0], along: 0) },
+    // Matrix products
+    GradCase("matmul", { [values([3, 4]), values([4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },
+    GradCase("matmul batched", { [values([2, 3, 4]), values([2, 4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },
+    GradCase("matmul rows x matrix", { [values([2, 3, 4]), values([4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },
+    GradCase("matmul broadcast batch", { [values([2, 1, 3, 4]), values([3, 4, 2], seed: 9)] }) { matmul($0[0], $0[1]) },
+    GradCase("matmul vector", { [values([4]), values([4, 3], seed: 9)] }) { matmul($0[0], $0[1]) },
+    // Shape operations
+    GradCase("reshaped", { [values([3, 4])] }) { $0[0].reshaped(to: [2, -1]) * Tensor.arange(to: 6) },
+    GradCase("flattened", { [values([2, 3, 4])] }) { $0[0].flattened(from: 1) * Tensor.arange(to: 12) },
+    GradCase("unsqueezed squeezed", { [values([3, 4])] }) { $0[0].unsqueezed(at: 1).squeezed(at: 1) },
+    GradCase("expanded", { [values([3, 1])] }) { $0[0].expanded(to: [2, 3, 4]) },
+    GradCase("permuted", { [values([2, 3, 4])] }) { $0[0].permuted(2, 0, 1) },
+    GradCase("transposed", { [values([3, 4])] }) { $0[0].transposed() },
+    GradCase("sliced with stride", { [values([3, 7])] }) { $0[0].sliced(along: 1, from: 1, to: 6, stride: 2) },
+    GradCase("subscript", { [values([3, 4])] }) { $0[0][1] + $0[0][-1] },
+    GradCase("padded", { [values([2, 3])] }) { $0[0].padded(with: [(1, 0), (2, 1)], value: 0.5) },
+    GradCase("concat", { [values([2, 3]), values([2, 2], seed: 9)] }) { Tensor.concat([$0[0], $0[1]], along: 1) },
+    GradCase("stack", { [values([2, 3]), values([2, 3], seed: 9)] }) { Tensor.stack([$0[0], $0[1]], along: 1) },
+    GradCase("split", { [values([5, 2])] }) { xs in
+        let parts = xs[0].split(sizes: [2, 3])
+        return parts[0].sum(along: 0) * parts[1].mean(along: 0)
+    },
+    GradCase("chunked", { [values([2, 5])] }) { $0[0].chunked(into: 2, along: 1)[1] },
+    // Indexing
+    GradCase("gathering", { [values([3, 4])] }) {
+        $0[0].gathering(along: 1, indices: indices([0, 3, 3, 1, 2, 2], shape: [3, 2]))
+    },
+    GradCase("scatteringAdd", { [values([3, 4]), values([3, 2], seed: 9)] }) {
+        $0[0].scatteringAdd(along: 1, indices: indices([0, 3, 3, 3, 2, 1], shape: [3, 2]), source: $0[1])
+    },
+    GradCase("selecting", { [values([4, 3])] }) { $0[0].selecting(along: 0, indices: indices([3, 0, 3])) },
+    GradCase("indexAdding", { [values([4, 3]), values([2, 3], seed: 9)] }) {
+        $0[0].indexAdding(along: 0, indices: indices([1, 1]), source: $0[1])
+    },
+    // A composite: a two-layer network with a cross-entropy loss.
+    GradCase("mlp cross-entropy", { [values([4, 3]), values([3, 5], seed: 9), values([5], seed: 10)] }) { xs in
+        let logits = matmul(tanh(matmul(xs[0], xs[1]) + xs[2]), Tensor.eye(5))
+        let labels = indices([0, 4, 2, 1], shape: [4, 1])
+        return -logSoftmax(logits, along: 1).gathering(along: 1, indices: labels).mean()
+    },
+]
+
+@Test("gradient matches central differences", arguments: gradCases)
+func gradientMatchesFiniteDifferences(_ c: GradCase) {
+    let result = gradcheck(c.f, at: c.inputs())
+    #expect(result.passed, "\(c.name): \(result)")
+}
+
+/// The checker itself must catch a wrong rule: a function whose recorded gradient is off.
+@Test func gradcheckDetectsAWrongGradient() {
+    // x * detached(x): the tape sees only one factor, so the gradient is half the true one.
+    let result = gradcheck({ $0[0] * $0[0].detached() }, at: [values([3])])
+    #expect(!result.passed)
+}
