@@ -88,13 +88,14 @@ public enum Gemm {
             while i0 < rows.upperBound {
                 let ib = min(mc, rows.upperBound - i0)
                 packA(a, lda: lda, transposed: transposeA, i0: i0, ib: ib, k0: p0, kb: kb, into: packedA)
-                for panelI in 0..<((ib + mr - 1) / mr) {
-                    let rowsHere = min(mr, ib - panelI * mr)
-                    let aPanel = packedA + panelI * mr * kb * 4
-                    for panelJ in 0..<panelsN {
-                        let colsHere = min(nr, n - panelJ * nr)
+                // One B micro-panel stays in L1 while the A block (in L2) streams past it.
+                for panelJ in 0..<panelsN {
+                    let colsHere = min(nr, n - panelJ * nr)
+                    let bPanel = packedB + panelJ * nr * kb
+                    for panelI in 0..<((ib + mr - 1) / mr) {
+                        let rowsHere = min(mr, ib - panelI * mr)
+                        let aPanel = packedA + panelI * mr * kb * 4
                         let cBlock = c + (i0 + panelI * mr) * ldc + panelJ * nr
-                        let bPanel = packedB + panelJ * nr * kb
                         if rowsHere == mr && colsHere == nr {
                             microKernel(kb, aPanel, bPanel, alpha: alpha, beta: sliceBeta, c: cBlock, ldc: ldc)
                         } else {

@@ -1,4 +1,4 @@
-/// A reference-counted, 64-byte aligned buffer of elements shared by tensors until one of them
+/// A reference-counted, 64-byte aligned buffer (large ones recycled by `BufferPool`) of elements shared by tensors until one of them
 /// writes (copy-on-write).
 package final class TensorStorage: @unchecked Sendable {
     package let dtype: DType
@@ -9,7 +9,7 @@ package final class TensorStorage: @unchecked Sendable {
     package init(dtype: DType, count: Int) {
         self.dtype = dtype
         self.count = count
-        raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * dtype.byteCount, alignment: 64)
+        raw = BufferPool.allocate(byteCount: max(count, 1) * dtype.byteCount)
     }
 
     /// A zero-filled buffer.
@@ -19,7 +19,7 @@ package final class TensorStorage: @unchecked Sendable {
         return s
     }
 
-    deinit { raw.deallocate() }
+    deinit { BufferPool.release(raw, byteCount: max(count, 1) * dtype.byteCount) }
 
     package func copy() -> TensorStorage {
         let s = TensorStorage(dtype: dtype, count: count)

@@ -1,0 +1,94 @@
+import ArgumentParser
+import DeepLearning
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure kernels and per-op overhead; --json prints one machine-readable object.",
+        subcommands: [GemmBench.self, OpsBench.self])
+}
+
+/// Median of `runs` timings of `body` after `warmup` untimed calls, in seconds.
+func medianSeconds(runs: Int, warmup: Int = 2, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    let clock = ContinuousClock()
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let d = clock.measure(body)
+        times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// Prints `fields` as one JSON object (keys sorted), or as aligned `key: value` lines.
+func report(_ fields: [String: Any], json: Bool) {
+    if json {
+        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    } else {
+        for key in fields.keys.sorted() { print("\(key): \(fields[key]!)") }
+    }
+}
+
+struct GemmBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm", abstract: "Time an N x N float32 matrix product (median GFLOP/s).")
+
+    @Option(help: "Matrix size N.") var size = 1024
+    @Option(help: "Timed runs (at least 5), after 2 warm-up runs.") var runs = 10
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard size > 0 else { throw ValidationError("--size must be positive, got \(size)") }
+        guard runs >= 5 else { throw ValidationError("--runs must be at least 5, got \(runs)") }
+    }
+
+    func run() {
+        var rng = RandomGenerator(seed: 0)
+        let a = Tensor.uniform([size, size], using: &rng)
+        let b = Tensor.uniform([size, size], using: &rng)
+        var sink: Float = 0
+        let seconds = medianSeconds(runs: runs) { sink += matmul(a, b).withUnsafeBufferPointer { $0[0] } }
+        let n = Double(size)
+        report([
+            "benchmark": "gemm", "size": size, "runs": runs, "median_seconds": seconds,
+            "gflops": 2 * n * n * n / seconds / 1e9, "backend": Backend.blasName,
+            "library": Backend.blasLibrary ?? "none", "checksum": Double(sink),
+        ], json: json)
+    }
+}
+
+struct OpsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ops",
+        abstract: "Per-op overhead: microseconds to add two 1-element tensors, without and with recording.")
+
+    @Option(help: "Additions per timed run.") var iterations = 200_000
+    @Option(help: "Timed runs (median reported).") var runs = 7
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard iterations > 0, runs > 0 else { throw ValidationError("--iterations and --runs must be positive") }
+    }
+
+    func run() {
+        let a = Tensor([1]), b = Tensor([2])
+        var tracked = a
+        tracked.requiresGrad = true
+        var sink: Float = 0
+        let n = iterations
+        let plain = medianSeconds(runs: runs) {
+            for _ in 0..<n { sink += (a + b).withUnsafeBufferPointer { $0[0] } }
+        }
+        let recorded = medianSeconds(runs: runs) {
+            for _ in 0..<n { sink += (tracked + b).withUnsafeBufferPointer { $0[0] } }
+        }
+        report([
+            "benchmark": "ops", "iterations": n, "runs": runs,
+            "add_us": plain / Double(n) * 1e6, "add_grad_us": recorded / Double(n) * 1e6,
+            "checksum": Double(sink),
+        ], json: json)
+    }
+}

@@ -1,2 +1,0 @@
-import DeepLearning
-print(Tensor([1, 2, 3]))
