@@ -15,8 +15,10 @@ let package = Package(
         .target(name: "CPUBackend"),
         // Tensor, DType, Shape, random numbers, the primitive ops and the autodiff tape.
         .target(name: "TensorCore", dependencies: ["CPUBackend"]),
+        // Dataset readers (IDX, Fashion-MNIST with a bundled sample), batching.
+        .target(name: "Datasets", dependencies: ["TensorCore"], resources: [.copy("Resources/fashion-mnist-sample")]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -27,5 +29,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     ]
 )

@@ -11,8 +11,8 @@ package enum Op {
     case select(condition: Tensor, Tensor, Tensor)
     /// Reduction over sorted `axes`, keeping them with size 1.
     case reduce(ReduceFunction, Tensor, axes: [Int])
-    /// `a @ op(b)`, rank 2 or rank 3 with equal batch sizes.
-    case matmul(Tensor, Tensor)
+    /// `op(a) @ op(b)`, rank 2 or rank 3 with equal batch sizes; `op` transposes the last two axes.
+    case matmul(Tensor, Tensor, transposeA: Bool, transposeB: Bool)
     case reshape(Tensor)
     case permute(Tensor, [Int])
     case expand(Tensor)
@@ -33,7 +33,7 @@ package enum Op {
             .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
             .indexSelect(let x, _, _):
             return [x]
-        case .binary(_, let a, let b), .matmul(let a, let b):
+        case .binary(_, let a, let b), .matmul(let a, let b, _, _):
             return [a, b]
         case .select(_, let a, let b):
             return [a, b]
@@ -97,12 +97,17 @@ package enum Op {
                 let mask = x .== y
                 return [g * mask / mask.sum(along: reducedAxes(x.shape, y.shape), keepingDims: true)]
             }
-        case .matmul(let a, let b):
-            // C = A B:  dA = G Bᵀ,  dB = Aᵀ G
-            return [
-                a.node == nil ? nil : Kernels.matmul(g, b, transposeA: false, transposeB: true),
-                b.node == nil ? nil : Kernels.matmul(a, g, transposeA: true, transposeB: false),
-            ]
+        case .matmul(let a, let b, let tA, let tB):
+            // C = A B: dA = G Bᵀ, dB = Aᵀ G; the transposed forms follow from Cᵀ = Bᵀ Aᵀ.
+            let mm = Kernels.matmul
+            let da: () -> Tensor, db: () -> Tensor
+            switch (tA, tB) {
+            case (false, false): (da, db) = ({ mm(g, b, false, true) }, { mm(a, g, true, false) })
+            case (false, true): (da, db) = ({ mm(g, b, false, false) }, { mm(g, a, true, false) })
+            case (true, false): (da, db) = ({ mm(b, g, false, true) }, { mm(a, g, false, false) })
+            case (true, true): (da, db) = ({ mm(b, g, true, true) }, { mm(g, a, true, true) })
+            }
+            return [a.node == nil ? nil : da(), b.node == nil ? nil : db()]
         case .reshape(let x):
             return [g.reshaped(to: x.shape)]
         case .permute(_, let permutation):

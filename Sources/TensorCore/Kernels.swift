@@ -89,7 +89,7 @@ enum Kernels {
     }
 
     /// `op(a) @ op(b)` for rank-2 operands, or rank-3 ones with equal batch sizes.
-    static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+    static func matmul(_ a: Tensor, _ b: Tensor, _ transposeA: Bool, _ transposeB: Bool) -> Tensor {
         let batch = a.rank == 3 ? a.shape[0] : 1
         let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])

@@ -89,6 +89,18 @@ let gradCases: [GradCase] = [
     GradCase("matmul batched", { [values([2, 3, 4]), values([2, 4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },
     GradCase("matmul rows x matrix", { [values([2, 3, 4]), values([4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },
     GradCase("matmul broadcast batch", { [values([2, 1, 3, 4]), values([3, 4, 2], seed: 9)] }) { matmul($0[0], $0[1]) },
+    GradCase("matmul transposeA", { [values([4, 3]), values([4, 5], seed: 9)] }) {
+        matmul($0[0], $0[1], transposeA: true, transposeB: false)
+    },
+    GradCase("matmul transposeB", { [values([3, 4]), values([5, 4], seed: 9)] }) {
+        matmul($0[0], $0[1], transposeA: false, transposeB: true)
+    },
+    GradCase("matmul both transposed batched", { [values([2, 4, 3]), values([2, 5, 4], seed: 9)] }) {
+        matmul($0[0], $0[1], transposeA: true, transposeB: true)
+    },
+    GradCase("linear", { [values([2, 3, 4]), values([5, 4], seed: 9), values([5], seed: 10)] }) {
+        linear($0[0], weight: $0[1], bias: $0[2])
+    },
     GradCase("matmul vector", { [values([4]), values([4, 3], seed: 9)] }) { matmul($0[0], $0[1]) },
     // Shape operations
     GradCase("reshaped", { [values([3, 4])] }) { $0[0].reshaped(to: [2, -1]) * Tensor.arange(to: 6) },

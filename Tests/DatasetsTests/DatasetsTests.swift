@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TensorCore
+@testable import Datasets
+
+@Suite struct IDXTests {
+    func temporaryFile(_ bytes: [UInt8], name: String = "test.idx") throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    @Test func readsAnUncompressedFile() throws {
+        // Two 2x3 images: magic 0x00000803, dims 2, 2, 3.
+        let path = try temporaryFile([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3] + [0, 51, 102, 153, 204, 255, 1, 2, 3, 4, 5, 6])
+        let images = try IDX.readImages(path)
+        #expect(images.shape == [2, 6])
+        #expect(images.scalars[0..<6] == [0, 0.2, 0.4, 0.6, 0.8, 1])
+    }
+
+    @Test func rejectsBadFilesWithTheReason() throws {
+        let truncated = try temporaryFile([0, 0, 8, 1, 0, 0, 0, 5, 1, 2])
+        #expect(throws: DatasetError.malformed(path: truncated, reason: "header promises 5 elements of shape [5], file holds 2")) {
+            try IDX.readLabels(truncated)
+        }
+        let notIDX = try temporaryFile(Array("hello".utf8))
+        #expect(throws: DatasetError.malformed(path: notIDX, reason: "missing IDX magic number")) {
+            try IDX.readLabels(notIDX)
+        }
+        #expect(throws: DatasetError.fileNotFound(path: "/nonexistent/file")) { try IDX.readLabels("/nonexistent/file") }
+        let corrupt = try temporaryFile([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8], name: "x.gz")
+        #expect(throws: DatasetError.self) { try IDX.readLabels(corrupt) }
+    }
+
+    @Test func loadsTheBundledFashionMNISTSample() throws {
+        let dir = try #require(FashionMNIST.bundledSampleDirectory)
+        let data = try FashionMNIST.load(directory: dir)
+        #expect(data.trainImages.shape == [6000, 784])
+        #expect(data.testImages.shape == [1000, 784])
+        #expect(data.trainLabels.integers.prefix(5) == [9, 0, 0, 3, 0])   // the dataset's first labels
+        #expect(Set(data.testLabels.integers) == Set(0..<10))
+        #expect(data.trainImages.max().scalar == 1 && data.trainImages.min().scalar == 0)
+    }
+}
+
+@Suite struct DataLoaderTests {
+    @Test func batchesCoverEveryExampleOnceAndReshuffle() {
+        let x = Tensor.arange(to: 10).reshaped(to: [10, 1])
+        let y = Tensor(integers: Array(0..<10))
+        let loader = DataLoader(x, y, batchSize: 4, shuffle: true, seed: 1)
+        let first = loader.map { $0.1.integers }
+        #expect(first.map(\.count) == [4, 4, 2])
+        #expect(first.flatMap { $0 }.sorted() == Array(0..<10))
+        let second = loader.flatMap { $0.1.integers }
+        #expect(second != first.flatMap { $0 })
+        // Inputs and targets stay paired.
+        for (bx, by) in loader { #expect(bx.scalars.map(Int.init) == by.integers) }
+        // Same seed, same batches.
+        let again = DataLoader(x, y, batchSize: 4, shuffle: true, seed: 1).map { $0.1.integers }
+        #expect(again == first)
+        #expect(DataLoader(x, y, batchSize: 4, dropLast: true).batchCount == 2)
+    }
+}
