@@ -17,8 +17,12 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CPUBackend"]),
         // Dataset readers (IDX, Fashion-MNIST with a bundled sample), batching.
         .target(name: "Datasets", dependencies: ["TensorCore"], resources: [.copy("Resources/fashion-mnist-sample")]),
+        // Layer protocol, layers, initializers, losses.
+        .target(name: "Layers", dependencies: ["TensorCore"]),
+        // SGD ... AdamW.
+        .target(name: "Optimizers", dependencies: ["Layers"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -30,5 +34,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
     ]
 )

@@ -1,3 +1,5 @@
 // The umbrella module: `import DeepLearning` brings in every public target.
 @_exported import TensorCore
 @_exported import Datasets
+@_exported import Layers
+@_exported import Optimizers

@@ -1,0 +1,77 @@
+import Layers
+import TensorCore
+
+/// Adam (Kingma & Ba, 2015) with optional AMSGrad, following PyTorch's `torch.optim.Adam`
+/// (`weightDecay` adds λw to the gradient) or, with `decoupledWeightDecay`, `AdamW` (Loshchilov &
+/// Hutter, 2019: w ← w - ηλw before the Adam step):
+///
+///     m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  w ← w - η (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε)
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    public let decoupledWeightDecay: Bool
+    public let amsgrad: Bool
+    /// Updates taken so far.
+    public private(set) var stepCount = 0
+    private var beta1Power: Float = 1
+    private var beta2Power: Float = 1
+    private var firstMoments = StateBuffers()
+    private var secondMoments = StateBuffers()
+    private var maxSecondMoments = StateBuffers()
+
+    public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false,
+                amsgrad: Bool = false) {
+        precondition(learningRate >= 0 && weightDecay >= 0 && epsilon >= 0, "Adam: hyperparameters must not be negative")
+        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1)")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        self.amsgrad = amsgrad
+    }
+
+    public func step() {
+        stepCount += 1
+        beta1Power *= beta1
+        beta2Power *= beta2
+        let (lr, b1, b2, eps, wd) = (learningRate, beta1, beta2, epsilon, weightDecay)
+        let correction1 = 1 - beta1Power, correction2 = 1 - beta2Power
+        let stepSize = lr / correction1
+        let decoupled = decoupledWeightDecay, amsgrad = amsgrad
+        forEachUpdate { index, w, grad in
+            firstMoments.withBuffer(index, count: w.count) { m in
+                secondMoments.withBuffer(index, count: w.count) { v in
+                    maxSecondMoments.withBuffer(index, count: amsgrad ? w.count : 0) { vMax in
+                        for j in 0..<w.count {
+                            var g = grad[j]
+                            if decoupled { w[j] -= lr * wd * w[j] } else { g += wd * w[j] }
+                            m[j] = b1 * m[j] + (1 - b1) * g
+                            v[j] = b2 * v[j] + (1 - b2) * g * g
+                            var second = v[j]
+                            if amsgrad {
+                                vMax[j] = Swift.max(vMax[j], v[j])
+                                second = vMax[j]
+                            }
+                            w[j] -= stepSize * m[j] / ((second / correction2).squareRoot() + eps)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adam with decoupled weight decay (PyTorch's `AdamW`, default decay 0.01).
+public func AdamW(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                  epsilon: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false) -> Adam {
+    Adam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+         weightDecay: weightDecay, decoupledWeightDecay: true, amsgrad: amsgrad)
+}

@@ -1,0 +1,45 @@
+import Layers
+import TensorCore
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay,
+/// following PyTorch's `torch.optim.SGD`:
+///
+///     g ← g + λ w;  b ← μ b + g (b = g on the first step);  d = nesterov ? g + μ b : b;  w ← w - η d
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    private var velocity = StateBuffers()
+    private var started: Set<Int> = []
+
+    public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: hyperparameters must not be negative")
+        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public func step() {
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        forEachUpdate { index, w, grad in
+            if mu == 0 {
+                for j in 0..<w.count { w[j] -= lr * (grad[j] + wd * w[j]) }
+                return
+            }
+            let first = started.insert(index).inserted
+            velocity.withBuffer(index, count: w.count) { b in
+                for j in 0..<w.count {
+                    let g = grad[j] + wd * w[j]
+                    b[j] = first ? g : mu * b[j] + g
+                    w[j] -= lr * (nesterov ? g + mu * b[j] : b[j])
+                }
+            }
+        }
+    }
+}
