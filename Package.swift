@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["TensorCore"], resources: [.copy("Resources/fashion-mnist-sample")]),
         // Layer protocol, layers, initializers, losses.
         .target(name: "Layers", dependencies: ["TensorCore"]),
-        // SGD ... AdamW.
+        // SGD, Adagrad, RMSprop, Adam, AdamW.
         .target(name: "Optimizers", dependencies: ["Layers"]),
         // Umbrella: `import DeepLearning` brings in every public target.
         .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers"]),
@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,63 @@
+import Layers
+import TensorCore
+
+/// RMSprop (Tieleman & Hinton, 2012), following PyTorch's `torch.optim.RMSprop`:
+///
+///     g ← g + λw;  v ← αv + (1-α)g²;  centered: ḡ ← αḡ + (1-α)g, d = √(v - ḡ²) + ε, else d = √v + ε
+///     momentum μ > 0: b ← μb + g/d, w ← w - ηb;  otherwise w ← w - η g/d
+///
+/// PyTorch's defaults (α = 0.99, ε = 1e-8) differ from Keras's (ρ = 0.9, ε = 1e-7).
+public final class RMSprop: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let alpha: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    public let momentum: Float
+    public let centered: Bool
+    private var squares = StateBuffers()
+    private var averages = StateBuffers()
+    private var velocity = StateBuffers()
+
+    public init(_ parameters: [Parameter], learningRate: Float = 0.01, alpha: Float = 0.99, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) {
+        precondition(learningRate >= 0 && weightDecay >= 0 && momentum >= 0 && epsilon >= 0,
+                     "RMSprop: hyperparameters must not be negative")
+        precondition((0..<1).contains(alpha), "RMSprop: alpha must be in [0, 1)")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.alpha = alpha
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.centered = centered
+    }
+
+    public func step() {
+        let (lr, a, eps, wd, mu, centered) = (learningRate, alpha, epsilon, weightDecay, momentum, centered)
+        forEachUpdate { index, w, grad in
+            squares.withBuffer(index, count: w.count) { v in
+                averages.withBuffer(index, count: centered ? w.count : 0) { mean in
+                    velocity.withBuffer(index, count: mu > 0 ? w.count : 0) { b in
+                        for j in 0..<w.count {
+                            let g = grad[j] + wd * w[j]
+                            v[j] = a * v[j] + (1 - a) * g * g
+                            var second = v[j]
+                            if centered {
+                                mean[j] = a * mean[j] + (1 - a) * g
+                                second -= mean[j] * mean[j]
+                            }
+                            let update = g / (second.squareRoot() + eps)
+                            if mu > 0 {
+                                b[j] = mu * b[j] + update
+                                w[j] -= lr * b[j]
+                            } else {
+                                w[j] -= lr * update
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
