@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `deeplearn`: train, evaluate and benchmark models from the command line.
 @main
@@ -7,4 +8,15 @@ struct DeepLearnCommand: ParsableCommand {
         commandName: "deeplearn",
         abstract: "Train, evaluate and benchmark neural networks written with swift-deep-learning.",
         subcommands: [TrainCommand.self, BenchCommand.self])
+
+    /// Like ArgumentParser's, but a bad argument prints one line (`deeplearn: ...`), not the usage.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }   // --help, --version
+            fail(message(for: error))
+        }
+    }
 }
