@@ -21,8 +21,10 @@ let package = Package(
         .target(name: "Layers", dependencies: ["TensorCore"]),
         // SGD, Adagrad, RMSprop, Adam, AdamW.
         .target(name: "Optimizers", dependencies: ["Layers"]),
+        // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
+        .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Training"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -3,3 +3,4 @@
 @_exported import Datasets
 @_exported import Layers
 @_exported import Optimizers
+@_exported import Training

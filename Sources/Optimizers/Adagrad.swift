@@ -26,12 +26,21 @@ public final class Adagrad: Optimizer {
         self.epsilon = epsilon
     }
 
+    public func stateDictionary() -> [String: Tensor] {
+        sums.export("sum", shapes: parameterShapes).merging(Self.stepEntry(stepCount)) { $1 }
+    }
+
+    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        stepCount = try Self.stepCount(in: state)
+        try sums.load("sum", from: state, shapes: parameterShapes)
+    }
+
     public func step() {
         stepCount += 1
         let lr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
         let (wd, eps, initial) = (weightDecay, epsilon, initialAccumulatorValue)
-        let first = stepCount == 1
         forEachUpdate { index, w, grad in
+            let first = !sums.has(index)
             sums.withBuffer(index, count: w.count) { s in
                 for j in 0..<w.count {
                     if first { s[j] = initial }

@@ -38,6 +38,28 @@ public final class Adam: Optimizer {
         self.amsgrad = amsgrad
     }
 
+    public func stateDictionary() -> [String: Tensor] {
+        let shapes = parameterShapes
+        return firstMoments.export("exp_avg", shapes: shapes)
+            .merging(secondMoments.export("exp_avg_sq", shapes: shapes)) { $1 }
+            .merging(maxSecondMoments.export("max_exp_avg_sq", shapes: shapes)) { $1 }
+            .merging(Self.stepEntry(stepCount)) { $1 }
+    }
+
+    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        let shapes = parameterShapes
+        stepCount = try Self.stepCount(in: state)
+        try firstMoments.load("exp_avg", from: state, shapes: shapes)
+        try secondMoments.load("exp_avg_sq", from: state, shapes: shapes)
+        try maxSecondMoments.load("max_exp_avg_sq", from: state, shapes: shapes)
+        beta1Power = 1
+        beta2Power = 1
+        for _ in 0..<stepCount {
+            beta1Power *= beta1
+            beta2Power *= beta2
+        }
+    }
+
     public func step() {
         stepCount += 1
         beta1Power *= beta1

@@ -9,9 +9,30 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update to every trainable parameter that has a gradient.
     func step()
+    /// Moments, momenta and step counts by name (`exp_avg.0`, `step`), for checkpoints.
+    func stateDictionary() -> [String: Tensor]
+    /// Restores what `stateDictionary()` returned, so that training resumes where it stopped.
+    func loadStateDictionary(_ state: [String: Tensor]) throws
+}
+
+/// A saved optimizer state that does not fit the optimizer it is loaded into.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 extension Optimizer {
+    var parameterShapes: [Shape] { parameters.map(\.shape) }
+
+    /// A step count saved as an int64 scalar.
+    static func stepEntry(_ count: Int) -> [String: Tensor] { ["step": Tensor(integers: [count], shape: [])] }
+
+    static func stepCount(in state: [String: Tensor]) throws -> Int {
+        guard let t = state["step"], t.scalarCount == 1 else {
+            throw OptimizerStateError(description: "saved optimizer state has no step count")
+        }
+        return t.integers[0]
+    }
+
     /// Clears every parameter's gradient.
     public func zeroGrad() {
         for p in parameters { p.grad = nil }
@@ -36,6 +57,30 @@ extension Optimizer {
 /// Per-parameter state buffers (momentum, moments), created zeroed on first use.
 struct StateBuffers {
     private var buffers: [[Float]] = []
+
+    /// Each non-empty buffer as `name.index`, shaped like its parameter.
+    func export(_ name: String, shapes: [Shape]) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (i, b) in buffers.enumerated() where !b.isEmpty {
+            result["\(name).\(i)"] = Tensor(b, shape: shapes[i])
+        }
+        return result
+    }
+
+    /// Takes back what `export` wrote; missing entries leave a buffer to start from zero.
+    mutating func load(_ name: String, from state: [String: Tensor], shapes: [Shape]) throws {
+        buffers = []
+        for (i, shape) in shapes.enumerated() {
+            guard let t = state["\(name).\(i)"] else { continue }
+            guard t.shape == shape else {
+                throw OptimizerStateError(description: "\(name).\(i) has shape \(t.shape), parameter \(i) has \(shape)")
+            }
+            while buffers.count <= i { buffers.append([]) }
+            buffers[i] = t.scalars
+        }
+    }
+
+    func has(_ index: Int) -> Bool { index < buffers.count && !buffers[index].isEmpty }
 
     mutating func withBuffer<R>(_ index: Int, count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> R) -> R {
         while buffers.count <= index { buffers.append([]) }

@@ -33,6 +33,20 @@ public final class RMSprop: Optimizer {
         self.centered = centered
     }
 
+    public func stateDictionary() -> [String: Tensor] {
+        let shapes = parameterShapes
+        return squares.export("square_avg", shapes: shapes)
+            .merging(averages.export("grad_avg", shapes: shapes)) { $1 }
+            .merging(velocity.export("momentum_buffer", shapes: shapes)) { $1 }
+    }
+
+    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        let shapes = parameterShapes
+        try squares.load("square_avg", from: state, shapes: shapes)
+        try averages.load("grad_avg", from: state, shapes: shapes)
+        try velocity.load("momentum_buffer", from: state, shapes: shapes)
+    }
+
     public func step() {
         let (lr, a, eps, wd, mu, centered) = (learningRate, alpha, epsilon, weightDecay, momentum, centered)
         forEachUpdate { index, w, grad in

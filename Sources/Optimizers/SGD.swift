@@ -12,7 +12,6 @@ public final class SGD: Optimizer {
     public let nesterov: Bool
     public let weightDecay: Float
     private var velocity = StateBuffers()
-    private var started: Set<Int> = []
 
     public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
                 weightDecay: Float = 0) {
@@ -25,6 +24,14 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    public func stateDictionary() -> [String: Tensor] {
+        velocity.export("momentum_buffer", shapes: parameterShapes)
+    }
+
+    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        try velocity.load("momentum_buffer", from: state, shapes: parameterShapes)
+    }
+
     public func step() {
         let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         forEachUpdate { index, w, grad in
@@ -32,7 +39,7 @@ public final class SGD: Optimizer {
                 for j in 0..<w.count { w[j] -= lr * (grad[j] + wd * w[j]) }
                 return
             }
-            let first = started.insert(index).inserted
+            let first = !velocity.has(index)
             velocity.withBuffer(index, count: w.count) { b in
                 for j in 0..<w.count {
                     let g = grad[j] + wd * w[j]

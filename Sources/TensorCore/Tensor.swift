@@ -187,3 +187,20 @@ extension String {
         self = String(Int(v)) + ".0"
     }
 }
+
+extension Tensor {
+    /// A tensor from little-endian bytes in row-major order (as stored in safetensors files).
+    public init<Bytes: Collection>(rawBytes bytes: Bytes, dtype: DType, shape: Shape) where Bytes.Element == UInt8 {
+        precondition(bytes.count == shape.elementCount * dtype.byteCount,
+                     "Tensor(rawBytes:): \(bytes.count) bytes do not fill \(dtype) shape \(shape)")
+        let s = TensorStorage(dtype: dtype, count: shape.elementCount)
+        let raw = UnsafeMutableRawBufferPointer(start: s.raw, count: bytes.count)
+        raw.copyBytes(from: bytes)
+        self.init(shape: shape, storage: s)
+    }
+
+    /// Calls `body` with the elements' bytes (little-endian on every supported platform).
+    public func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage.raw, count: scalarCount * dtype.byteCount))
+    }
+}
