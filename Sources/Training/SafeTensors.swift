@@ -1,6 +1,12 @@
 import Foundation
 import TensorCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 /// mapping each name to `{dtype, shape, data_offsets}` (plus string `__metadata__`), then the
 /// little-endian, row-major data. Readable by Python's `safetensors` package and PyTorch.
@@ -9,6 +15,10 @@ public enum SafeTensors {
     public struct FormatError: Error, CustomStringConvertible, Equatable {
         public let path: String
         public let reason: String
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
         public var description: String { "\(path): not a valid safetensors file: \(reason)" }
     }
 
@@ -95,18 +105,17 @@ public enum SafeTensors {
     }
 }
 
-/// Writes `data` to a temporary file in `path`'s directory, then renames it over `path`, so
-/// that a crash never leaves a half-written file behind.
+/// Writes `data` to a temporary file in `path`'s directory, then renames it over `path`
+/// (POSIX `rename` replaces atomically), so that a crash never leaves a half-written file behind.
 func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
         try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        guard rename(temporary.path, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
+                NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(path): \(String(cString: strerror(errno)))"])
         }
     } catch {
         try? FileManager.default.removeItem(at: temporary)

@@ -63,3 +63,39 @@ import TensorCore
         #expect(DataLoader(x, y, batchSize: 4, dropLast: true).batchCount == 2)
     }
 }
+
+@Suite struct SplitAndCSVTests {
+    @Test func splitsAreDisjointAndComplete() {
+        let data = TensorDataset(Tensor.arange(to: 10).reshaped(to: [10, 1]), Tensor(integers: Array(0..<10)))
+        let (train, validation) = data.split(validationFraction: 0.3, seed: 2)
+        #expect(train.count == 7 && validation.count == 3)
+        #expect(Set(train.targets.integers + validation.targets.integers) == Set(0..<10))
+        let folds = data.kFold(3, seed: 1)
+        #expect(folds.map(\.validation.count) == [3, 3, 4])
+        #expect(folds.flatMap(\.validation.targets.integers).sorted() == Array(0..<10))
+        for fold in folds { #expect(Set(fold.train.targets.integers).isDisjoint(with: fold.validation.targets.integers)) }
+    }
+
+    @Test func prefetchGivesTheSameBatchesInOrder() {
+        let x = Tensor.arange(to: 50).reshaped(to: [50, 1])
+        let y = Tensor(integers: Array(0..<50))
+        let with = DataLoader(x, y, batchSize: 7, shuffle: true, prefetch: true, seed: 3).map { $0.1.integers }
+        let without = DataLoader(x, y, batchSize: 7, shuffle: true, prefetch: false, seed: 3).map { $0.1.integers }
+        #expect(with == without && with.count == 8)
+    }
+
+    @Test func csvReading() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("d.csv").path
+        try "label,a,b\n1, 0.5, 2\n\n0,3,-1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (m, header) = try CSV.readMatrix(path, hasHeader: true)
+        #expect(header == ["label", "a", "b"] && m.shape == [2, 3] && m.scalars == [1, 0.5, 2, 0, 3, -1])
+        let (features, labels) = try CSV.readLabeled(path, labelColumn: 0, hasHeader: true)
+        #expect(features.scalars == [0.5, 2, 3, -1] && labels.integers == [1, 0])
+        try "1,2\n3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.malformed(path: path, reason: "line 2 has 1 fields, expected 2")) { try CSV.readMatrix(path) }
+        try "1,x\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.malformed(path: path, reason: "line 1: 'x' is not a number")) { try CSV.readMatrix(path) }
+    }
+}
