@@ -1,7 +1,8 @@
 import Dispatch
 import TensorCore
 
-/// Batches of (input, target) pairs drawn from two tensors that share their first dimension.
+/// Batches of (input, target) pairs drawn from a `Dataset`, or from two tensors that share their
+/// first dimension.
 ///
 /// Each pass (each `for` loop) reshuffles when `shuffle` is on, drawing from its own seeded
 /// generator, so a run with the same seed sees the same batches in the same order. With
@@ -13,28 +14,24 @@ import TensorCore
 /// for (x, y) in loader { ... }   // x: [128, 784], y: [128]
 /// ```
 public final class DataLoader: Sequence {
-    public let inputs: Tensor
-    public let targets: Tensor
+    public let dataset: any Dataset
     public let batchSize: Int
     public let shuffle: Bool
     public let dropLast: Bool
     public let prefetch: Bool
     private var generator: RandomGenerator
 
-    /// Batches of a `TensorDataset`.
-    public convenience init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                            prefetch: Bool = true, seed: UInt64 = 0) {
-        self.init(dataset.inputs, dataset.targets, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast,
+    /// Batches of in-memory tensors (`[N, ...]` each).
+    public convenience init(_ inputs: Tensor, _ targets: Tensor, batchSize: Int, shuffle: Bool = false,
+                            dropLast: Bool = false, prefetch: Bool = true, seed: UInt64 = 0) {
+        self.init(TensorDataset(inputs, targets), batchSize: batchSize, shuffle: shuffle, dropLast: dropLast,
                   prefetch: prefetch, seed: seed)
     }
 
-    public init(_ inputs: Tensor, _ targets: Tensor, batchSize: Int, shuffle: Bool = false,
-                dropLast: Bool = false, prefetch: Bool = true, seed: UInt64 = 0) {
-        precondition(inputs.rank > 0 && targets.rank > 0 && inputs.shape[0] == targets.shape[0],
-                     "DataLoader: inputs \(inputs.shape) and targets \(targets.shape) differ in their first dimension")
+    public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+                prefetch: Bool = true, seed: UInt64 = 0) {
         precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
-        self.inputs = inputs
-        self.targets = targets
+        self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.dropLast = dropLast
@@ -43,7 +40,7 @@ public final class DataLoader: Sequence {
     }
 
     /// The number of examples.
-    public var exampleCount: Int { inputs.shape[0] }
+    public var exampleCount: Int { dataset.count }
 
     /// The number of batches in one pass.
     public var batchCount: Int {
@@ -53,11 +50,11 @@ public final class DataLoader: Sequence {
     public func makeIterator() -> AnyIterator<(Tensor, Tensor)> {
         let n = exampleCount
         let order: [Int] = shuffle ? Tensor.permutation(n, using: &generator).integers : Array(0..<n)
-        let count = batchCount, size = batchSize, x = inputs, y = targets
+        let count = batchCount, size = batchSize, data = dataset
         let batch: @Sendable (Int) -> (Tensor, Tensor) = { b in
             let start = b * size
-            let index = Tensor(integers: Array(order[start..<Swift.min(start + size, n)]))
-            return (x.selecting(along: 0, indices: index), y.selecting(along: 0, indices: index))
+            let examples = data.batch(at: Array(order[start..<Swift.min(start + size, n)]))
+            return (examples.inputs, examples.targets)
         }
         var next = 0
         guard prefetch && count > 1 else {

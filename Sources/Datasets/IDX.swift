@@ -36,7 +36,9 @@ public enum IDX {
         guard shape.count == 3 else {
             throw DatasetError.malformed(path: path, reason: "images need 3 dimensions, found shape \(shape)")
         }
-        return Tensor(bytes.map { Float($0) / 255 }, shape: [shape[0], shape[1] * shape[2]])
+        return Tensor(shape: [shape[0], shape[1] * shape[2]]) { out in
+            for (i, b) in bytes.enumerated() { out[i] = Float(b) / 255 }
+        }
     }
 
     /// Labels as int64. Shape: `[count]`.

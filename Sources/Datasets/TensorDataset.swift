@@ -1,7 +1,15 @@
 import TensorCore
 
+/// A source of (input, target) examples that `DataLoader` batches.
+public protocol Dataset: Sendable {
+    /// The number of examples.
+    var count: Int { get }
+    /// The examples at `indices`, stacked along a new first dimension, in that order.
+    func batch(at indices: [Int]) -> (inputs: Tensor, targets: Tensor)
+}
+
 /// An in-memory dataset: inputs and targets whose first dimension indexes examples.
-public struct TensorDataset: Sendable {
+public struct TensorDataset: Dataset {
     /// Shape: `[N, ...]`.
     public let inputs: Tensor
     /// Shape: `[N, ...]`.
@@ -16,6 +24,11 @@ public struct TensorDataset: Sendable {
 
     /// The number of examples.
     public var count: Int { inputs.shape[0] }
+
+    public func batch(at indices: [Int]) -> (inputs: Tensor, targets: Tensor) {
+        let index = Tensor(integers: indices)
+        return (inputs.selecting(along: 0, indices: index), targets.selecting(along: 0, indices: index))
+    }
 
     /// The examples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> TensorDataset {

@@ -182,3 +182,22 @@ extension Sequential: ConfigurableLayer {
         })
     }
 }
+
+extension Layer {
+    /// An independent copy: the same architecture with its own parameters holding the same
+    /// values (and trainable flags and mode). For target networks, EMA models, snapshots.
+    /// Throws for layers that are not `ConfigurableLayer` (all built-in layers are).
+    public func copied() throws -> any Layer {
+        let copy = try LayerRegistry.make(from: LayerRegistry.describe(self))
+        for ((_, mine), (_, theirs)) in zip(namedParameters, copy.namedParameters) {
+            theirs.value = mine.value.detached()   // shares storage until either side writes
+            theirs.isTrainable = mine.isTrainable
+        }
+        for (mine, theirs) in zip(allLayers, copy.allLayers) {
+            if let m = mine as? any ModeDependentLayer, var t = theirs as? any ModeDependentLayer {
+                t.isTraining = m.isTraining
+            }
+        }
+        return copy
+    }
+}

@@ -204,3 +204,15 @@ extension Tensor {
         try body(UnsafeRawBufferPointer(start: storage.raw, count: scalarCount * dtype.byteCount))
     }
 }
+
+extension Tensor {
+    /// A float32 tensor whose elements `body` writes, with no intermediate array (like
+    /// `Array(unsafeUninitializedCapacity:initializingWith:)`); `body` must set every element.
+    ///
+    /// Shape: `shape`.
+    public init(shape: Shape, initializingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let s = TensorStorage(dtype: .float32, count: shape.elementCount)
+        try body(UnsafeMutableBufferPointer(start: s.floats, count: shape.elementCount))
+        self.init(shape: shape, storage: s)
+    }
+}

@@ -6,7 +6,16 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels and per-op overhead; --json prints one machine-readable object.",
-        subcommands: [GemmBench.self, OpsBench.self])
+        subcommands: [GemmBench.self, OpsBench.self, MLPBench.self])
+}
+
+/// The process's peak resident memory in MiB (VmHWM on Linux), or nil where unknown.
+func peakResidentMiB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
+    return kib / 1024
 }
 
 /// Median of `runs` timings of `body` after `warmup` untimed calls, in seconds.
@@ -89,6 +98,38 @@ struct OpsBench: ParsableCommand {
             "benchmark": "ops", "iterations": n, "runs": runs,
             "add_us": plain / Double(n) * 1e6, "add_grad_us": recorded / Double(n) * 1e6,
             "checksum": Double(sink),
+        ], json: json)
+    }
+}
+
+struct MLPBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp",
+        abstract: "Train the 784-256-128-10 ReLU MLP with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
+
+    @Option(help: "Epochs to time.") var epochs = 1
+    @Option(help: "Examples per step.") var batchSize = 128
+    @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+    }
+
+    func run() {
+        let dataset = loadFashionMNIST(data)
+        Random.seed(0)
+        let network = ModelZoo.make("mlp")
+        let model = Model(network)
+        model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
+        model.progressOutput = nil
+        var seconds: [Double] = []
+        let history = model.fit(dataset.trainImages, dataset.trainLabels, epochs: epochs, batchSize: batchSize,
+                                callbacks: [EpochTimer { seconds.append($0) }])
+        report([
+            "benchmark": "mlp", "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
+            "train_loss": history["loss"].last ?? .nan, "examples": dataset.trainImages.shape[0],
+            "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
         ], json: json)
     }
 }

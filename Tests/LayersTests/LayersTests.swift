@@ -88,6 +88,20 @@ final class Block: Layer {
         #expect(model(Tensor.zeros([1, 4])).shape == [1, 2])
     }
 
+    @Test func copiesAreIndependent() throws {
+        let model = Sequential { Linear(3, 4); Dropout(rate: 0.5); Linear(4, 2) }
+        model.eval()
+        (model[2] as! Linear).bias!.isTrainable = false
+        let copy = try model.copied()
+        #expect(copy.description == model.description)
+        let x = Tensor.normal([2, 3])
+        #expect(copy(x).scalars == model(x).scalars)   // same weights, and inference mode kept
+        #expect(copy.trainableParameters.count == 3)
+        withoutGradients { (copy.parameters[0].value) -= 1 }
+        #expect(copy.parameters[0].value.scalars != model.parameters[0].value.scalars)
+        #expect(throws: LayerConfigurationError.self) { try Block().copied() }
+    }
+
     @Test func linearMatchesItsFormula() {
         let layer = Linear(3, 2)
         layer.weight.value = Tensor([[1, 2, 3], [4, 5, 6]])

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""`deeplearn bench mlp` against Benchmarks/mlp_pytorch.py, alternating, several rounds.
+
+Each round runs both programs once, each in its own process (so peak memory is per program);
+prints one JSON object with per-round figures, medians and the ratios (ours / PyTorch).
+
+    python3 Benchmarks/compare_mlp.py --deeplearn .build/release/deeplearn --rounds 3
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--deeplearn", default=".build/release/deeplearn")
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--rounds", type=int, default=3)
+    a = p.parse_args()
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mlp_pytorch.py")
+    ours, theirs = [], []
+    for _ in range(a.rounds):
+        ours.append(run([a.deeplearn, "bench", "mlp", "--data", a.data, "--json"]))
+        theirs.append(run([sys.executable, peer, "--data", a.data]))
+    med = lambda rows, k: statistics.median(r[k] for r in rows)
+    result = {
+        "epoch_seconds": {"deeplearn": med(ours, "epoch_seconds"), "pytorch": med(theirs, "epoch_seconds")},
+        "peak_rss_mib": {"deeplearn": med(ours, "peak_rss_mib"), "pytorch": med(theirs, "peak_rss_mib")},
+        "train_loss": {"deeplearn": med(ours, "train_loss"), "pytorch": med(theirs, "train_loss")},
+        "per_round": {"deeplearn": ours, "pytorch": theirs},
+    }
+    result["time_ratio"] = result["epoch_seconds"]["deeplearn"] / result["epoch_seconds"]["pytorch"]
+    result["memory_ratio"] = result["peak_rss_mib"]["deeplearn"] / result["peak_rss_mib"]["pytorch"]
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `deeplearn bench mlp`: the same MLP, data, optimizer and batch size.
+
+784-256-128-10 with ReLU, Adam 1e-3, batch 128, one shuffled pass over the Fashion-MNIST training
+set read from the same IDX files; prints one JSON object with epoch_seconds and peak_rss_mib.
+Batches are drawn by indexing with a random permutation (faster than torch's DataLoader here).
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def idx(path):
+    with gzip.open(path) as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=128)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    x = torch.from_numpy(idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255)
+    y = torch.from_numpy(idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz")).astype(np.int64))
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    seconds = []
+    for _ in range(a.epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        total = 0.0
+        for i in range(0, len(x), a.batch_size):
+            idx_ = order[i:i + a.batch_size]
+            xb, yb = x[idx_], y[idx_]
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx_)
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps({"benchmark": "mlp", "framework": "pytorch", "torch": torch.__version__,
+                      "threads": torch.get_num_threads(), "epoch_seconds": seconds[0] if len(seconds) == 1 else seconds,
+                      "train_loss": total / len(x), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    main()
