@@ -66,9 +66,8 @@ public enum Elementwise {
     ) {
         let count = shape.reduce(1, *)
         if count == 0 { return }
-        let (dims, sa, sb) = coalesce(shape, aStrides, bStrides)
-        let inner = dims[dims.count - 1]
-        let ia = sa[sa.count - 1], ib = sb[sb.count - 1]
+        var (dims, sa, sb) = StridedRows.coalesce(shape, aStrides, bStrides)
+        let inner = dims.removeLast(), ia = sa.removeLast(), ib = sb.removeLast()
         let outer = count / inner
         // Split over rows of the innermost dimension, or within it when there is one row.
         if outer == 1 {
@@ -78,47 +77,10 @@ public enum Elementwise {
             return
         }
         Parallel.forChunks(of: outer, grain: max(1, Parallel.defaultGrain / inner)) { rows in
-            var index = [Int](repeating: 0, count: dims.count - 1)
-            // Decompose the first row's index, then step like an odometer.
-            var rest = rows.lowerBound
-            for d in stride(from: dims.count - 2, through: 0, by: -1) {
-                index[d] = rest % dims[d]
-                rest /= dims[d]
-            }
-            for r in rows {
-                var offA = 0, offB = 0
-                for d in 0..<index.count {
-                    offA += index[d] * sa[d]
-                    offB += index[d] * sb[d]
-                }
+            StridedRows.forEach(rows, outer: dims, sa, sb) { r, offA, offB in
                 row(f, inner, a + offA, ia, b + offB, ib, output + r * inner)
-                var d = index.count - 1
-                while d >= 0 {
-                    index[d] += 1
-                    if index[d] < dims[d] { break }
-                    index[d] = 0
-                    d -= 1
-                }
             }
         }
-    }
-
-    /// Merges adjacent dimensions that are contiguous for both operands, and drops size-1 ones.
-    static func coalesce(_ shape: [Int], _ a: [Int], _ b: [Int]) -> ([Int], [Int], [Int]) {
-        var dims: [Int] = [], sa: [Int] = [], sb: [Int] = []
-        for d in 0..<shape.count where shape[d] != 1 {
-            if let last = dims.last, sa.last! == a[d] * shape[d], sb.last! == b[d] * shape[d] {
-                dims[dims.count - 1] = last * shape[d]
-                sa[sa.count - 1] = a[d]
-                sb[sb.count - 1] = b[d]
-            } else {
-                dims.append(shape[d])
-                sa.append(a[d])
-                sb.append(b[d])
-            }
-        }
-        if dims.isEmpty { return ([1], [0], [0]) }
-        return (dims, sa, sb)
     }
 
     @inline(__always)
