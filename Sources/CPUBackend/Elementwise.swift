@@ -57,6 +57,21 @@ public enum Elementwise {
         for i in 0..<n { y[i] = f(x[i]) }
     }
 
+    /// `output[i] = f(a[i], b[i])` for operands of one shape, with no stride bookkeeping: the
+    /// common case, and the one that decides the overhead of small ops.
+    public static func binary(
+        _ f: BinaryFunction, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        if count <= Parallel.defaultGrain {
+            row(f, count, a, 1, b, 1, output)
+            return
+        }
+        Parallel.forChunks(of: count) { r in
+            row(f, r.count, a + r.lowerBound, 1, b + r.lowerBound, 1, output + r.lowerBound)
+        }
+    }
+
     /// `output = f(a, b)` with NumPy broadcasting, given each operand's strides over `shape`
     /// (0 along broadcast dimensions). `output` is contiguous with `shape`.
     public static func binary(

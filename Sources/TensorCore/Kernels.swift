@@ -18,11 +18,9 @@ enum Kernels {
         let pa = a.storage.floats, pb = b.storage.floats, po = out.floats
         switch a.device {
         case .cpu:
-            // The one-element case skips all shape bookkeeping: small ops are dominated by it.
-            if count == 1 {
-                Elementwise.binary(f, pa, strides: [1], pb, strides: [1], po, shape: [1])
-            } else if a.shape == b.shape {
-                Elementwise.binary(f, pa, strides: [1], pb, strides: [1], po, shape: [count])
+            // Equal shapes skip all stride bookkeeping: small ops are dominated by it.
+            if a.shape == b.shape {
+                Elementwise.binary(f, pa, pb, po, count: count)
             } else {
                 Elementwise.binary(
                     f, pa, strides: a.shape.broadcastStrides(to: shape), pb,
