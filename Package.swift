@@ -20,7 +20,7 @@ let package = Package(
         // Layer protocol, layers, initializers, losses.
         .target(name: "Layers", dependencies: ["TensorCore"]),
         // SGD, Adagrad, RMSprop, Adam, AdamW.
-        .target(name: "Optimizers", dependencies: ["Layers"]),
+        .target(name: "Optimizers", dependencies: ["Layers", "CPUBackend"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets"]),
         // Umbrella: `import DeepLearning` brings in every public target.

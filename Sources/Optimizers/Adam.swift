@@ -1,3 +1,4 @@
+import CPUBackend
 import Layers
 import TensorCore
 
@@ -71,18 +72,22 @@ public final class Adam: Optimizer {
         forEachUpdate { index, w, grad in
             firstMoments.withBuffer(index, count: w.count) { m in
                 secondMoments.withBuffer(index, count: w.count) { v in
-                    maxSecondMoments.withBuffer(index, count: amsgrad ? w.count : 0) { vMax in
+                    guard amsgrad else {
+                        FusedUpdates.adam(
+                            weights: w.baseAddress!, gradients: grad.baseAddress!, firstMoments: m.baseAddress!,
+                            secondMoments: v.baseAddress!, count: w.count, learningRate: lr, beta1: b1, beta2: b2,
+                            epsilon: eps, weightDecay: wd, decoupled: decoupled, correction1: correction1,
+                            correction2: correction2)
+                        return
+                    }
+                    maxSecondMoments.withBuffer(index, count: w.count) { vMax in
                         for j in 0..<w.count {
                             var g = grad[j]
                             if decoupled { w[j] -= lr * wd * w[j] } else { g += wd * w[j] }
                             m[j] = b1 * m[j] + (1 - b1) * g
                             v[j] = b2 * v[j] + (1 - b2) * g * g
-                            var second = v[j]
-                            if amsgrad {
-                                vMax[j] = Swift.max(vMax[j], v[j])
-                                second = vMax[j]
-                            }
-                            w[j] -= stepSize * m[j] / ((second / correction2).squareRoot() + eps)
+                            vMax[j] = Swift.max(vMax[j], v[j])
+                            w[j] -= stepSize * m[j] / ((vMax[j] / correction2).squareRoot() + eps)
                         }
                     }
                 }

@@ -14,7 +14,7 @@ extension Tensor {
     }
 
     /// Whether this tensor was created by the user rather than computed from tracked tensors.
-    public var isLeaf: Bool { node?.op == nil }
+    public var isLeaf: Bool { node.map { $0.op == nil && !$0.isReleased } ?? true }
 
     /// The gradient accumulated by `backward()` calls, for leaves; nil before the first call or
     /// after it is cleared. Shape: the tensor's shape.
@@ -35,7 +35,8 @@ extension Tensor {
     ///   may be omitted (taken as 1) when this tensor has one element.
     ///
     /// The tape is walked once in reverse topological order; gradients add up where a tensor
-    /// was used several times. Higher-order gradients are not recorded.
+    /// was used several times. Higher-order gradients are not recorded. Afterwards the graph's
+    /// saved tensors are freed (PyTorch's default), so it cannot be walked a second time.
     public func backward(gradient: Tensor? = nil) {
         guard let root = node else {
             preconditionFailure(
@@ -54,6 +55,9 @@ extension Tensor {
         withoutGradients {
             for node in order.reversed() {
                 guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                precondition(
+                    !node.isReleased,
+                    "backward: this graph was already freed by an earlier backward(); recompute it, or detach() tensors carried between steps")
                 guard let op = node.op else {
                     node.grad = node.grad.map { $0 + g } ?? g
                     continue
@@ -67,8 +71,11 @@ extension Tensor {
                     let key = ObjectIdentifier(inputNode)
                     pending[key] = pending[key].map { $0 + reduced } ?? reduced
                 }
+                node.release()
             }
         }
+        // Results no gradient reached (dead branches) are freed too.
+        for node in order where node.op != nil { node.release() }
     }
 
     /// Nodes reachable from `root`, each after all the nodes it was computed from.

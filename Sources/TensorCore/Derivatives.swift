@@ -144,12 +144,23 @@ package enum Op {
 
 /// One tensor's entry on the tape: a leaf (no `op`) or the result of an operation.
 package final class GradNode {
-    package let op: Op?
+    package private(set) var op: Op?
     package let shape: Shape
     /// The result's elements, for rules written in terms of the output (exp, tanh, max...).
-    let output: TensorStorage?
+    private(set) var output: TensorStorage?
     /// Leaves: the accumulated gradient. Results: nothing (gradients are not retained).
     package var grad: Tensor?
+    /// Set once `backward()` has used this result and dropped what it saved.
+    private(set) var isReleased = false
+
+    /// Drops the operation and its saved tensors, as PyTorch frees a graph after `backward()`:
+    /// memory goes back at once, and weights the graph read are no longer shared, so an
+    /// optimizer can update them in place without copying.
+    func release() {
+        op = nil
+        output = nil
+        isReleased = true
+    }
 
     init(leafOfShape shape: Shape) {
         op = nil

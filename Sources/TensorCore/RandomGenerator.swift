@@ -56,17 +56,49 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 @inline(__always) private func Foundation_cos(_ x: Double) -> Double { cos(x) }
 @inline(__always) private func Foundation_sin(_ x: Double) -> Double { sin(x) }
 
-/// The process-wide generator used when no generator is passed, like `torch.manual_seed`.
+/// The process-wide generator used when no generator is passed, like `torch.manual_seed`,
+/// and a thread-scoped override of it.
 public enum Random {
     private static let global = Mutex(RandomGenerator(seed: 0x5EED))
+
+    /// Holds a scoped generator for the thread that set it.
+    private final class Scoped {
+        var generator: RandomGenerator
+        init(_ generator: RandomGenerator) { self.generator = generator }
+    }
+
+    private static let scopedKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// Reseeds the process-wide generator.
     public static func seed(_ seed: UInt64) {
         global.withLock { $0 = RandomGenerator(seed: seed) }
     }
 
-    /// Runs `body` with exclusive use of the process-wide generator.
+    /// Runs `body` with draws on this thread that would use the process-wide generator (weight
+    /// initialization, dropout) taken from a fresh generator seeded with `seed` instead: the
+    /// same result whatever other threads draw meanwhile. Scopes nest.
+    ///
+    /// ```swift
+    /// let model = Random.withSeed(1) { Sequential { Linear(4, 8); ReLU(); Linear(8, 2) } }
+    /// ```
+    public static func withSeed<R>(_ seed: UInt64, _ body: () throws -> R) rethrows -> R {
+        let scoped = Scoped(RandomGenerator(seed: seed))
+        let previous = pthread_getspecific(scopedKey)
+        pthread_setspecific(scopedKey, Unmanaged.passUnretained(scoped).toOpaque())
+        defer { pthread_setspecific(scopedKey, previous) }
+        return try withExtendedLifetime(scoped) { try body() }
+    }
+
+    /// Runs `body` with exclusive use of the generator in force: this thread's scoped one
+    /// (`withSeed`) or else the process-wide one.
     public static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
-        global.withLock { body(&$0) }
+        if let p = pthread_getspecific(scopedKey) {
+            return body(&Unmanaged<Scoped>.fromOpaque(p).takeUnretainedValue().generator)
+        }
+        return global.withLock { body(&$0) }
     }
 }

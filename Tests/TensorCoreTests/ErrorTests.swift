@@ -27,6 +27,18 @@ import TensorCore
         #expect(text.contains("reshaped: cannot reshape [2, 3] (6 elements) to [4, 2]"))
     }
 
+    @Test func secondBackwardThroughAFreedGraph() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var w = Tensor([1, 2])
+            w.requiresGrad = true
+            let loss = (w * w).sum()
+            loss.backward()
+            loss.backward()
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("backward: this graph was already freed by an earlier backward()"))
+    }
+
     @Test func indexOutOfRange() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([2, 3]).gathering(along: 1, indices: Tensor(integers: [0, 3], shape: [2, 1]))

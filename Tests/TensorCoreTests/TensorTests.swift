@@ -36,10 +36,24 @@ import TestSupport
     @Test func sameSeedSameNumbers() {
         var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
         #expect(Tensor.normal([100], using: &a).scalars == Tensor.normal([100], using: &b).scalars)
-        Random.seed(3)
-        let first = Tensor.uniform([10]).scalars
-        Random.seed(3)
-        #expect(Tensor.uniform([10]).scalars == first)
+        let first = Random.withSeed(3) { Tensor.uniform([10]).scalars }
+        #expect(Random.withSeed(3) { Tensor.uniform([10]).scalars } == first)
+        // Scopes nest and restore the outer generator.
+        let outer = Random.withSeed(4) { () -> [Float] in
+            _ = Random.withSeed(5) { Tensor.uniform([3]) }
+            return Tensor.uniform([2]).scalars
+        }
+        #expect(outer == Random.withSeed(4) { Tensor.uniform([2]).scalars })
+    }
+
+    @Test func processWideSeed() async {
+        // In a child process: other tests draw from the process-wide generator concurrently.
+        await #expect(processExitsWith: .success) {
+            Random.seed(3)
+            let first = Tensor.uniform([10]).scalars
+            Random.seed(3)
+            precondition(Tensor.uniform([10]).scalars == first)
+        }
     }
 
     @Test func pinnedSequence() {
@@ -231,6 +245,18 @@ import TestSupport
         withoutGradients { c += 100 }
         y.backward()
         #expect(x.grad?.scalars == [5])
+    }
+
+    @Test func backwardFreesTheGraphSoWeightsUpdateInPlace() {
+        var w = Tensor([1, 2, 3])
+        w.requiresGrad = true
+        let loss = (w * w).sum()
+        loss.backward()
+        // The tape no longer holds w's storage: an in-place update must not copy it.
+        let before = ObjectIdentifier(w.storage)
+        withoutGradients { w -= 0.1 * w.grad! }
+        #expect(ObjectIdentifier(w.storage) == before)
+        #expect(w.isLeaf && !loss.isLeaf)
     }
 
     @Test func valueWithGradientFunctional() {

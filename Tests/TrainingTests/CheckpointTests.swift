@@ -46,8 +46,9 @@ func temporaryPath(_ name: String) -> String {
     }
 
     @Test func modelRoundTripRebuildsTheArchitecture() throws {
-        Random.seed(3)
-        let model = Sequential { Linear(4, 8); GELU(); Dropout(rate: 0.1); Linear(8, 2, bias: false); Softmax(axis: -1) }
+        let model = Random.withSeed(3) {
+            Sequential { Linear(4, 8); GELU(); Dropout(rate: 0.1); Linear(8, 2, bias: false); Softmax(axis: -1) }
+        }
         let path = temporaryPath("m.safetensors")
         try Checkpoint.save(model, to: path, metadata: ["note": "hi"])
         let (rebuilt, metadata) = try Checkpoint.loadModel(path)
@@ -91,19 +92,16 @@ func temporaryPath(_ name: String) -> String {
             crossEntropy(logits: model(x), labels: y).backward()
             opt.step()
         }
-        Random.seed(1)
-        let straight = Sequential { Linear(4, 5); Tanh(); Linear(5, 3) }
+        let straight = Random.withSeed(1) { Sequential { Linear(4, 5); Tanh(); Linear(5, 3) } }
         let straightOpt = make(straight)
         for _ in 0..<3 { step(straight, straightOpt) }
 
-        Random.seed(1)
-        let first = Sequential { Linear(4, 5); Tanh(); Linear(5, 3) }
+        let first = Random.withSeed(1) { Sequential { Linear(4, 5); Tanh(); Linear(5, 3) } }
         let firstOpt = make(first)
         for _ in 0..<2 { step(first, firstOpt) }
         let path = temporaryPath("r.safetensors")
         try Checkpoint.save(first, to: path, optimizer: firstOpt)
-        Random.seed(99)
-        let resumed = Sequential { Linear(4, 5); Tanh(); Linear(5, 3) }
+        let resumed = Random.withSeed(99) { Sequential { Linear(4, 5); Tanh(); Linear(5, 3) } }
         let resumedOpt = make(resumed)
         try Checkpoint.load(path, into: resumed, optimizer: resumedOpt)
         step(resumed, resumedOpt)

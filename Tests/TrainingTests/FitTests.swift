@@ -14,8 +14,7 @@ func argmaxProblem(_ n: Int, seed: UInt64) -> (Tensor, Tensor) {
 }
 
 func smallModel(seed: UInt64 = 0) -> Model {
-    Random.seed(seed)
-    let model = Model(Sequential { Linear(3, 16); ReLU(); Linear(16, 3) })
+    let model = Model(Random.withSeed(seed) { Sequential { Linear(3, 16); ReLU(); Linear(16, 3) } })
     model.compile(optimizer: Adam(model.network.trainableParameters, learningRate: 0.01), loss: .crossEntropy(),
                   metrics: [Accuracy()])
     model.progressOutput = nil
@@ -102,8 +101,7 @@ func smallModel(seed: UInt64 = 0) -> Model {
 
     @Test func trainsOnTheBundledFashionMNISTSample() throws {
         let data = try FashionMNIST.load(directory: FashionMNIST.bundledSampleDirectory)
-        Random.seed(0)
-        let model = Model(Sequential { Linear(784, 64); ReLU(); Linear(64, 10) })
+        let model = Model(Random.withSeed(0) { Sequential { Linear(784, 64); ReLU(); Linear(64, 10) } })
         model.compile(optimizer: Adam(model.network.trainableParameters), loss: .crossEntropy(), metrics: [Accuracy()])
         model.progressOutput = nil
         model.fit(data.trainImages, data.trainLabels, epochs: 3, batchSize: 64)
