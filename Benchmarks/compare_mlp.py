@@ -2,7 +2,8 @@
 """`deeplearn bench mlp` against Benchmarks/mlp_pytorch.py, alternating, several rounds.
 
 Each round runs both programs once, each in its own process (so peak memory is per program);
-prints one JSON object with per-round figures, medians and the ratios (ours / PyTorch).
+prints one JSON object with per-round figures, medians, and the ratios (ours / PyTorch) as the
+median of per-round ratios, each round's pair having run back to back.
 
     python3 Benchmarks/compare_mlp.py --deeplearn .build/release/deeplearn --rounds 3
 """
@@ -23,7 +24,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--deeplearn", default=".build/release/deeplearn")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=7)
     a = p.parse_args()
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mlp_pytorch.py")
     ours, theirs = [], []
@@ -37,8 +38,9 @@ def main():
         "train_loss": {"deeplearn": med(ours, "train_loss"), "pytorch": med(theirs, "train_loss")},
         "per_round": {"deeplearn": ours, "pytorch": theirs},
     }
-    result["time_ratio"] = result["epoch_seconds"]["deeplearn"] / result["epoch_seconds"]["pytorch"]
-    result["memory_ratio"] = result["peak_rss_mib"]["deeplearn"] / result["peak_rss_mib"]["pytorch"]
+    ratio = lambda k: statistics.median(o[k] / t[k] for o, t in zip(ours, theirs))
+    result["time_ratio"] = ratio("epoch_seconds")
+    result["memory_ratio"] = ratio("peak_rss_mib")
     print(json.dumps(result, indent=1))
 
 

@@ -30,6 +30,17 @@ enum Kernels {
         return Tensor(shape: shape, storage: out)
     }
 
+    /// `a = f(a, b)` elementwise, `b` broadcast to `a`'s shape; `a`'s storage must be unique.
+    static func binaryInPlace(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor) {
+        let p = a.storage.floats
+        switch a.device {
+        case .cpu:
+            Elementwise.binary(
+                f, p, strides: a.shape.contiguousStrides, b.storage.floats,
+                strides: b.shape.broadcastStrides(to: a.shape), p, shape: a.shape.dimensions)
+        }
+    }
+
     static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         let shape = Shape.broadcast(Shape.broadcast(condition.shape, a.shape, op: "select"), b.shape, op: "select")
         let out = TensorStorage(dtype: .float32, count: shape.elementCount)

@@ -75,19 +75,6 @@ extension Tensor {
     public func squared() -> Tensor { self * self }
 }
 
-extension Kernels {
-    /// `a = f(a, b)` elementwise, `b` broadcast to `a`'s shape; `a`'s storage must be unique.
-    static func binaryInPlace(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor) {
-        let p = a.storage.floats
-        switch a.device {
-        case .cpu:
-            Elementwise.binary(
-                f, p, strides: a.shape.contiguousStrides, b.storage.floats,
-                strides: b.shape.broadcastStrides(to: a.shape), p, shape: a.shape.dimensions)
-        }
-    }
-}
-
 // MARK: Comparisons (float masks: 1 where true, 0 where false; not differentiable)
 
 extension Tensor {

@@ -108,9 +108,10 @@ struct TrainCommand: ParsableCommand {
         let result = testMetrics(network, dataset)
         let accuracy = result["accuracy"]!
         do {
-            try FileManager.default.createDirectory(
-                atPath: (outputPath as NSString).deletingLastPathComponent.isEmpty ? "." : (outputPath as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true)
+            let directory = (outputPath as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             try Checkpoint.save(network, to: outputPath, optimizer: opt, metadata: [
                 "model": model, "test_accuracy": String(accuracy), "epochs": String(recipe.epochs), "seed": String(seed),
             ])
