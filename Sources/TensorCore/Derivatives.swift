@@ -25,14 +25,21 @@ package enum Op {
     case scatterAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
     case indexSelect(Tensor, axis: Int, index: Tensor)
     case indexAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
+    /// Cross-correlation of NCHW input with `[OC, C/groups, kh, kw]` weights (no bias).
+    case conv2d(Tensor, Tensor, ConvGeometry, groups: Int)
+    /// Window maxima; `argmax` holds each winner's index within its image plane.
+    case maxPool2d(Tensor, argmax: [Int], ConvGeometry)
+    case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
 
     /// The tensors the operation read, in the order `inputGradients` answers for them.
     var inputs: [Tensor] {
         switch self {
         case .unary(_, let x), .reduce(_, let x, _), .reshape(let x), .permute(let x, _),
             .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
-            .indexSelect(let x, _, _):
+            .indexSelect(let x, _, _), .maxPool2d(let x, _, _), .avgPool2d(let x, _, _):
             return [x]
+        case .conv2d(let x, let w, _, _):
+            return [x, w]
         case .binary(_, let a, let b), .matmul(let a, let b, _, _):
             return [a, b]
         case .select(_, let a, let b):
@@ -134,6 +141,17 @@ package enum Op {
             return [Tensor.zeros(x.shape).indexAdding(along: axis, indices: index, source: g)]
         case .indexAdd(_, let axis, let index, _):
             return [g, g.selecting(along: axis, indices: index)]
+        case .conv2d(let x, let w, let geometry, let groups):
+            // y = W ⋆ x as a product per group: Y = W·im2col(x), so dX = col2im(Wᵀ·dY), dW = dY·im2col(x)ᵀ.
+            return [
+                x.node == nil ? nil : Kernels.conv2dBackwardInput(g, w, geometry, groups: groups),
+                w.node == nil ? nil : Kernels.conv2dBackwardWeight(g, x, geometry, groups: groups, weightShape: w.shape),
+            ]
+        case .maxPool2d(let x, let argmax, let geometry):
+            return [Kernels.maxPool2dBackward(g, argmax: argmax, geometry, inputShape: x.shape)]  // to the winner
+        case .avgPool2d(let x, let geometry, let countPadding):
+            // Each input in a window receives an equal share of the window's gradient.
+            return [Kernels.avgPool2dBackward(g, geometry, countPadding: countPadding, inputShape: x.shape)]
         }
     }
 

@@ -228,3 +228,73 @@ enum Kernels {
         return Tensor(shape: base.shape, storage: out)
     }
 }
+
+// MARK: Convolution and pooling
+
+extension Kernels {
+    static func conv2d(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, groups: Int) -> Tensor {
+        let oc = w.shape[0]
+        let shape: Shape = [g.batch, oc, g.outputHeight, g.outputWidth]
+        let out = TensorStorage(dtype: .float32, count: shape.elementCount)
+        switch x.device {
+        case .cpu:
+            Convolution.forward(x.storage.floats, w.storage.floats, g, outChannels: oc, groups: groups, into: out.floats)
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    static func conv2dBackwardInput(_ dy: Tensor, _ w: Tensor, _ g: ConvGeometry, groups: Int) -> Tensor {
+        let out = TensorStorage.zeros(dtype: .float32, count: g.batch * g.channels * g.height * g.width)
+        switch dy.device {
+        case .cpu:
+            Convolution.backwardInput(dy.storage.floats, w.storage.floats, g, outChannels: w.shape[0], groups: groups, into: out.floats)
+        }
+        return Tensor(shape: [g.batch, g.channels, g.height, g.width], storage: out)
+    }
+
+    static func conv2dBackwardWeight(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, groups: Int, weightShape: Shape) -> Tensor {
+        let out = TensorStorage(dtype: .float32, count: weightShape.elementCount)
+        switch dy.device {
+        case .cpu:
+            Convolution.backwardWeight(dy.storage.floats, x.storage.floats, g, outChannels: weightShape[0], groups: groups, into: out.floats)
+        }
+        return Tensor(shape: weightShape, storage: out)
+    }
+
+    static func maxPool2d(_ x: Tensor, _ g: ConvGeometry) -> (Tensor, [Int]) {
+        let shape: Shape = [g.batch, g.channels, g.outputHeight, g.outputWidth]
+        let out = TensorStorage(dtype: .float32, count: shape.elementCount)
+        var argmax = [Int](repeating: -1, count: shape.elementCount)
+        switch x.device {
+        case .cpu:
+            argmax.withUnsafeMutableBufferPointer { Pooling.maxPool(x.storage.floats, g, out.floats, argmax: $0.baseAddress!) }
+        }
+        return (Tensor(shape: shape, storage: out), argmax)
+    }
+
+    static func maxPool2dBackward(_ dy: Tensor, argmax: [Int], _ g: ConvGeometry, inputShape: Shape) -> Tensor {
+        let out = TensorStorage.zeros(dtype: .float32, count: inputShape.elementCount)
+        switch dy.device {
+        case .cpu:
+            argmax.withUnsafeBufferPointer { Pooling.maxPoolBackward(dy.storage.floats, argmax: $0.baseAddress!, g, into: out.floats) }
+        }
+        return Tensor(shape: inputShape, storage: out)
+    }
+
+    static func avgPool2d(_ x: Tensor, _ g: ConvGeometry, countPadding: Bool) -> Tensor {
+        let shape: Shape = [g.batch, g.channels, g.outputHeight, g.outputWidth]
+        let out = TensorStorage(dtype: .float32, count: shape.elementCount)
+        switch x.device {
+        case .cpu: Pooling.averagePool(x.storage.floats, g, countPadding: countPadding, out.floats)
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    static func avgPool2dBackward(_ dy: Tensor, _ g: ConvGeometry, countPadding: Bool, inputShape: Shape) -> Tensor {
+        let out = TensorStorage.zeros(dtype: .float32, count: inputShape.elementCount)
+        switch dy.device {
+        case .cpu: Pooling.averagePoolBackward(dy.storage.floats, g, countPadding: countPadding, into: out.floats)
+        }
+        return Tensor(shape: inputShape, storage: out)
+    }
+}

@@ -130,6 +130,37 @@ let gradCases: [GradCase] = [
     GradCase("indexAdding", { [values([4, 3]), values([2, 3], seed: 9)] }) {
         $0[0].indexAdding(along: 0, indices: indices([1, 1]), source: $0[1])
     },
+    // Convolution and pooling (NCHW)
+    GradCase("conv2d valid", { [values([2, 3, 5, 6]), values([4, 3, 3, 2], seed: 9)] }) { conv2d($0[0], $0[1]) },
+    GradCase("conv2d same bias", { [values([2, 2, 5, 5]), values([3, 2, 3, 3], seed: 9), values([3], seed: 10)] }) {
+        conv2d($0[0], $0[1], bias: $0[2], padding: .same)
+    },
+    GradCase("conv2d stride padding", { [values([1, 2, 7, 6]), values([2, 2, 3, 3], seed: 9)] }) {
+        conv2d($0[0], $0[1], stride: (2, 2), padding: .explicit(top: 1, bottom: 0, left: 2, right: 1))
+    },
+    GradCase("conv2d dilation", { [values([1, 2, 7, 7]), values([2, 2, 3, 2], seed: 9)] }) {
+        conv2d($0[0], $0[1], dilation: (2, 3))
+    },
+    GradCase("conv2d groups", { [values([2, 4, 5, 5]), values([6, 2, 3, 3], seed: 9)] }) {
+        conv2d($0[0], $0[1], padding: .same, groups: 2)
+    },
+    GradCase("conv2d depthwise", { [values([1, 3, 4, 5]), values([3, 1, 2, 2], seed: 9)] }) {
+        conv2d($0[0], $0[1], groups: 3)
+    },
+    GradCase("conv1d", { [values([2, 3, 9]), values([2, 3, 3], seed: 9), values([2], seed: 10)] }) {
+        conv1d($0[0], $0[1], bias: $0[2], stride: 2, padding: .same)
+    },
+    GradCase("maxPool2d", { [distinct([2, 2, 5, 6])] }) { maxPool2d($0[0], kernelSize: (2, 2)) },
+    GradCase("maxPool2d overlapping padded", { [distinct([1, 2, 5, 5])] }) {
+        maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1))
+    },
+    GradCase("avgPool2d", { [values([2, 2, 4, 6])] }) { avgPool2d($0[0], kernelSize: (2, 3)) },
+    GradCase("avgPool2d padded", { [values([1, 2, 5, 5])] }) {
+        avgPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1), countIncludePad: false)
+    },
+    GradCase("maxPool1d avgPool1d", { [distinct([2, 2, 8])] }) {
+        maxPool1d($0[0], kernelSize: 2) + avgPool1d($0[0], kernelSize: 2)
+    },
     // A composite: a two-layer network with a cross-entropy loss.
     GradCase("mlp cross-entropy", { [values([4, 3]), values([3, 5], seed: 9), values([5], seed: 10)] }) { xs in
         let logits = matmul(tanh(matmul(xs[0], xs[1]) + xs[2]), Tensor.eye(5))

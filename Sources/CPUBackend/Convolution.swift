@@ -1,0 +1,295 @@
+/// The shape arithmetic of a 2-D convolution or pooling window over NCHW data.
+public struct ConvGeometry: Sendable, Hashable {
+    public var batch, channels, height, width: Int
+    public var kernelHeight, kernelWidth: Int
+    public var strideHeight, strideWidth: Int
+    public var padTop, padBottom, padLeft, padRight: Int
+    public var dilationHeight, dilationWidth: Int
+
+    public init(batch: Int, channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int = 1, strideWidth: Int = 1, padTop: Int = 0, padBottom: Int = 0,
+                padLeft: Int = 0, padRight: Int = 0, dilationHeight: Int = 1, dilationWidth: Int = 1) {
+        self.batch = batch; self.channels = channels; self.height = height; self.width = width
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padTop = padTop; self.padBottom = padBottom; self.padLeft = padLeft; self.padRight = padRight
+        self.dilationHeight = dilationHeight; self.dilationWidth = dilationWidth
+    }
+
+    public var outputHeight: Int {
+        (height + padTop + padBottom - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
+    }
+    public var outputWidth: Int {
+        (width + padLeft + padRight - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1
+    }
+    /// Rows of the unfolded matrix per channel: one per kernel tap.
+    public var taps: Int { kernelHeight * kernelWidth }
+}
+
+/// Unfolding windows into columns (im2col) and folding them back (col2im): convolution as a
+/// matrix product.
+public enum Convolution {
+    /// Unfolds channels `c0..<c0+cs` of images `n0..<n0+ns` of `x` (NCHW) into `cols`, laid out
+    /// `[cs * taps, ns * OH * OW]`: row `(c, ki, kj)`, column `(n, oh, ow)`. Padding reads as 0.
+    public static func im2col(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, channels c0: Int, count cs: Int, images n0: Int, count ns: Int,
+        into cols: UnsafeMutablePointer<Float>
+    ) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let plane = oh * ow, rowLength = ns * plane
+        Parallel.forChunks(of: cs * g.taps, grain: Swift.max(1, 16384 / Swift.max(rowLength, 1))) { rows in
+            for row in rows {
+                let c = row / g.taps, tap = row % g.taps
+                let ki = tap / g.kernelWidth, kj = tap % g.kernelWidth
+                let dy = ki * g.dilationHeight - g.padTop, dx = kj * g.dilationWidth - g.padLeft
+                for n in 0..<ns {
+                    let src = x + ((n0 + n) * g.channels + c0 + c) * g.height * g.width
+                    let dst = cols + row * rowLength + n * plane
+                    for i in 0..<oh {
+                        let y = i * g.strideHeight + dy
+                        let out = dst + i * ow
+                        if y < 0 || y >= g.height {
+                            out.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let line = src + y * g.width
+                        if g.strideWidth == 1 {
+                            // Contiguous run: zeros at the edges, a copy in between.
+                            let first = Swift.max(0, -dx), last = Swift.min(ow, g.width - dx)
+                            if first > 0 { out.update(repeating: 0, count: Swift.min(first, ow)) }
+                            if last > first { (out + first).update(from: line + first + dx, count: last - first) }
+                            if last < ow { (out + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0)) }
+                        } else {
+                            for j in 0..<ow {
+                                let xx = j * g.strideWidth + dx
+                                out[j] = xx >= 0 && xx < g.width ? line[xx] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds every column entry back into its image position in `dx`
+    /// (NCHW, accumulated). Split over images, so no two threads write the same place.
+    public static func col2im(
+        _ cols: UnsafePointer<Float>, _ g: ConvGeometry, channels c0: Int, count cs: Int, images n0: Int, count ns: Int,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let plane = oh * ow, rowLength = ns * plane
+        Parallel.forChunks(of: ns, grain: 1) { images in
+            for n in images {
+                for row in 0..<(cs * g.taps) {
+                    let c = row / g.taps, tap = row % g.taps
+                    let ki = tap / g.kernelWidth, kj = tap % g.kernelWidth
+                    let dy = ki * g.dilationHeight - g.padTop, dxo = kj * g.dilationWidth - g.padLeft
+                    let dst = dx + ((n0 + n) * g.channels + c0 + c) * g.height * g.width
+                    let src = cols + row * rowLength + n * plane
+                    for i in 0..<oh {
+                        let y = i * g.strideHeight + dy
+                        if y < 0 || y >= g.height { continue }
+                        let line = dst + y * g.width, from = src + i * ow
+                        for j in 0..<ow {
+                            let xx = j * g.strideWidth + dxo
+                            if xx >= 0 && xx < g.width { line[xx] += from[j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Max and average pooling over NCHW windows (no dilation for averages).
+public enum Pooling {
+    /// `out[n, c, i, j]` = the largest value in the window, `argmax` its flat index within the
+    /// image plane (-1 when the window lies wholly in padding). Padding never wins.
+    public static func maxPool(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int>
+    ) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        Parallel.forChunks(of: g.batch * g.channels, grain: Swift.max(1, 4096 / Swift.max(oh * ow * g.taps, 1))) { planes in
+            for p in planes {
+                let src = x + p * g.height * g.width
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        var best = -Float.infinity, bestIndex = -1
+                        for ki in 0..<g.kernelHeight {
+                            let y = i * g.strideHeight + ki * g.dilationHeight - g.padTop
+                            if y < 0 || y >= g.height { continue }
+                            for kj in 0..<g.kernelWidth {
+                                let xx = j * g.strideWidth + kj * g.dilationWidth - g.padLeft
+                                if xx < 0 || xx >= g.width { continue }
+                                let v = src[y * g.width + xx]
+                                if v > best || bestIndex < 0 || v.isNaN {
+                                    best = v
+                                    bestIndex = y * g.width + xx
+                                    if v.isNaN { break }
+                                }
+                            }
+                        }
+                        out[(p * oh + i) * ow + j] = best
+                        argmax[(p * oh + i) * ow + j] = bestIndex
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes each output gradient to the input position that won the max.
+    public static func maxPoolBackward(
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int>, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>
+    ) {
+        let plane = g.outputHeight * g.outputWidth
+        Parallel.forChunks(of: g.batch * g.channels, grain: 64) { planes in
+            for p in planes {
+                let base = dx + p * g.height * g.width
+                for k in 0..<plane where argmax[p * plane + k] >= 0 {
+                    base[argmax[p * plane + k]] += dy[p * plane + k]
+                }
+            }
+        }
+    }
+
+    /// Window means. With `countPadding` the divisor is the full window (PyTorch's default
+    /// `count_include_pad=True`); otherwise only the positions inside the image count.
+    public static func averagePool(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, countPadding: Bool, _ out: UnsafeMutablePointer<Float>
+    ) {
+        forEachWindow(g, countPadding: countPadding) { p, o, y0, y1, x0, x1, scale in
+            let src = x + p * g.height * g.width
+            var s: Float = 0
+            for y in y0..<y1 { for xx in x0..<x1 { s += src[y * g.width + xx] } }
+            out[o] = s * scale
+        }
+    }
+
+    /// Spreads each output gradient evenly over its window.
+    public static func averagePoolBackward(
+        _ dy: UnsafePointer<Float>, _ g: ConvGeometry, countPadding: Bool, into dx: UnsafeMutablePointer<Float>
+    ) {
+        forEachWindow(g, countPadding: countPadding) { p, o, y0, y1, x0, x1, scale in
+            let dst = dx + p * g.height * g.width
+            let v = dy[o] * scale
+            for y in y0..<y1 { for xx in x0..<x1 { dst[y * g.width + xx] += v } }
+        }
+    }
+
+    /// Calls `body(plane, outputIndex, y0, y1, x0, x1, 1 / divisor)` for every window, the
+    /// ranges clipped to the image; split over planes so writes into one plane stay on one thread.
+    @inline(__always)
+    static func forEachWindow(
+        _ g: ConvGeometry, countPadding: Bool, _ body: (Int, Int, Int, Int, Int, Int, Float) -> Void
+    ) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        Parallel.forChunks(of: g.batch * g.channels, grain: Swift.max(1, 4096 / Swift.max(oh * ow * g.taps, 1))) { planes in
+            for p in planes {
+                for i in 0..<oh {
+                    let top = i * g.strideHeight - g.padTop
+                    let y0 = Swift.max(top, 0), y1 = Swift.min(top + g.kernelHeight, g.height)
+                    let paddedRows = Swift.min(top + g.kernelHeight, g.height + g.padBottom) - top
+                    for j in 0..<ow {
+                        let left = j * g.strideWidth - g.padLeft
+                        let x0 = Swift.max(left, 0), x1 = Swift.min(left + g.kernelWidth, g.width)
+                        let paddedCols = Swift.min(left + g.kernelWidth, g.width + g.padRight) - left
+                        let count = countPadding ? paddedRows * paddedCols : Swift.max((y1 - y0) * (x1 - x0), 1)
+                        body(p, (p * oh + i) * ow + j, y0, y1, x0, x1, 1 / Float(count))
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Convolution {
+    /// Images per im2col pass: enough for large, efficient products, few enough that the
+    /// column buffer stays around 32 MiB.
+    static func chunk(_ g: ConvGeometry, channelsPerGroup: Int) -> Int {
+        let perImage = Swift.max(channelsPerGroup * g.taps * g.outputHeight * g.outputWidth, 1)
+        return Swift.max(1, Swift.min(g.batch, (8 << 20) / perImage))
+    }
+
+    /// `y = conv(x, w)` without bias. Shape: x `[N, C, H, W]`, w `[OC, C/groups, kh, kw]`,
+    /// y `[N, OC, OH, OW]` (written whole).
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int, groups: Int,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
+        let plane = g.outputHeight * g.outputWidth
+        let step = chunk(g, channelsPerGroup: cg)
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * step * plane)
+        let product = UnsafeMutablePointer<Float>.allocate(capacity: ocg * step * plane)
+        defer { cols.deallocate(); product.deallocate() }
+        for n0 in stride(from: 0, to: g.batch, by: step) {
+            let ns = Swift.min(step, g.batch - n0)
+            for group in 0..<groups {
+                im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
+                Gemm.sgemm(transposeA: false, transposeB: false, m: ocg, n: ns * plane, k: k,
+                           a: w + group * ocg * k, lda: k, b: cols, ldb: ns * plane, c: product, ldc: ns * plane)
+                // [ocg, ns, plane] -> y[n0 + n, group * ocg + o, :]
+                Copy.strided(
+                    shape: [ocg, ns, plane], elementSize: 4, from: product, strides: [ns * plane, plane, 1],
+                    to: y + (n0 * outChannels + group * ocg) * plane, strides: [plane, outChannels * plane, 1])
+            }
+        }
+    }
+
+    /// Gathers `dy[n0..<n0+ns, group's channels]` as a `[ocg, ns * plane]` matrix.
+    static func gatherOutputGradient(
+        _ dy: UnsafePointer<Float>, outChannels: Int, group: Int, ocg: Int, n0: Int, ns: Int, plane: Int,
+        into mat: UnsafeMutablePointer<Float>
+    ) {
+        Copy.strided(
+            shape: [ocg, ns, plane], elementSize: 4, from: dy + (n0 * outChannels + group * ocg) * plane,
+            strides: [plane, outChannels * plane, 1], to: mat, strides: [ns * plane, plane, 1])
+    }
+
+    /// `dx` (zeroed by the caller) += the gradient of `conv(x, w)` with respect to `x`:
+    /// col2im(wᵀ · dy) per group.
+    public static func backwardInput(
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int, groups: Int,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
+        let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
+        let plane = g.outputHeight * g.outputWidth
+        let step = chunk(g, channelsPerGroup: cg)
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * step * plane)
+        let mat = UnsafeMutablePointer<Float>.allocate(capacity: ocg * step * plane)
+        defer { cols.deallocate(); mat.deallocate() }
+        for n0 in stride(from: 0, to: g.batch, by: step) {
+            let ns = Swift.min(step, g.batch - n0)
+            for group in 0..<groups {
+                gatherOutputGradient(dy, outChannels: outChannels, group: group, ocg: ocg, n0: n0, ns: ns, plane: plane, into: mat)
+                Gemm.sgemm(transposeA: true, transposeB: false, m: k, n: ns * plane, k: ocg,
+                           a: w + group * ocg * k, lda: k, b: mat, ldb: ns * plane, c: cols, ldc: ns * plane)
+                col2im(cols, g, channels: group * cg, count: cg, images: n0, count: ns, into: dx)
+            }
+        }
+    }
+
+    /// `dw` = the gradient of `conv(x, w)` with respect to `w`: dy · im2col(x)ᵀ per group.
+    public static func backwardWeight(
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int, groups: Int,
+        into dw: UnsafeMutablePointer<Float>
+    ) {
+        let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
+        let plane = g.outputHeight * g.outputWidth
+        let step = chunk(g, channelsPerGroup: cg)
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * step * plane)
+        let mat = UnsafeMutablePointer<Float>.allocate(capacity: ocg * step * plane)
+        defer { cols.deallocate(); mat.deallocate() }
+        for n0 in stride(from: 0, to: g.batch, by: step) {
+            let ns = Swift.min(step, g.batch - n0)
+            for group in 0..<groups {
+                im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
+                gatherOutputGradient(dy, outChannels: outChannels, group: group, ocg: ocg, n0: n0, ns: ns, plane: plane, into: mat)
+                Gemm.sgemm(transposeA: false, transposeB: true, m: ocg, n: k, k: ns * plane,
+                           a: mat, lda: ns * plane, b: cols, ldb: ns * plane, beta: n0 == 0 ? 0 : 1,
+                           c: dw + group * ocg * k, ldc: k)
+            }
+        }
+    }
+}
