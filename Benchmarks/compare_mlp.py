@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`deeplearn bench mlp` against Benchmarks/mlp_pytorch.py, alternating, several rounds.
+"""`deeplearn bench mlp` against Benchmarks/train_pytorch.py, alternating, several rounds.
 
 Each round runs both programs once, each in its own process (so peak memory is per program);
 prints one JSON object with per-round figures, medians, and the ratios (ours / PyTorch) as the
@@ -26,7 +26,7 @@ def main():
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--rounds", type=int, default=7)
     a = p.parse_args()
-    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mlp_pytorch.py")
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_pytorch.py")
     ours, theirs = [], []
     for _ in range(a.rounds):
         ours.append(run([a.deeplearn, "bench", "mlp", "--data", a.data, "--json"]))

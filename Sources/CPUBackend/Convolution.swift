@@ -87,13 +87,17 @@ public enum Convolution {
                     let dy = ki * g.dilationHeight - g.padTop, dxo = kj * g.dilationWidth - g.padLeft
                     let dst = dx + ((n0 + n) * g.channels + c0 + c) * g.height * g.width
                     let src = cols + row * rowLength + n * plane
+                    // Columns j whose source x = j·stride + dxo lies inside the row.
+                    let firstJ = dxo >= 0 ? 0 : (-dxo + g.strideWidth - 1) / g.strideWidth
+                    let lastJ = Swift.min(ow, g.width - dxo <= 0 ? 0 : (g.width - dxo + g.strideWidth - 1) / g.strideWidth)
                     for i in 0..<oh {
                         let y = i * g.strideHeight + dy
-                        if y < 0 || y >= g.height { continue }
-                        let line = dst + y * g.width, from = src + i * ow
-                        for j in 0..<ow {
-                            let xx = j * g.strideWidth + dxo
-                            if xx >= 0 && xx < g.width { line[xx] += from[j] }
+                        if y < 0 || y >= g.height || firstJ >= lastJ { continue }
+                        let line = dst + y * g.width + dxo, from = src + i * ow
+                        if g.strideWidth == 1 {
+                            for j in firstJ..<lastJ { line[j] += from[j] }
+                        } else {
+                            for j in firstJ..<lastJ { line[j * g.strideWidth] += from[j] }
                         }
                     }
                 }
@@ -110,9 +114,38 @@ public enum Pooling {
         _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int>
     ) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let unpadded = g.padTop == 0 && g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0
         Parallel.forChunks(of: g.batch * g.channels, grain: Swift.max(1, 4096 / Swift.max(oh * ow * g.taps, 1))) { planes in
             for p in planes {
                 let src = x + p * g.height * g.width
+                if unpadded {
+                    // Every window lies inside the image: no bounds checks. A NaN is taken when met
+                    // and never replaced by a number, so NaN propagates as in PyTorch. Geometry is
+                    // copied into locals so the loop keeps it in registers.
+                    let (width, sh, sw) = (g.width, g.strideHeight, g.strideWidth)
+                    let (kh, kw, dh, dw) = (g.kernelHeight, g.kernelWidth, g.dilationHeight * g.width, g.dilationWidth)
+                    let o = out + p * oh * ow, a = argmax + p * oh * ow
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            let origin = i * sh * width + j * sw
+                            var bestIndex = origin, best = src[origin]
+                            for ki in 0..<kh {
+                                let rowStart = origin + ki * dh
+                                for kj in 0..<kw {
+                                    let k = rowStart + kj * dw
+                                    let v = src[k]
+                                    // Branch-free: comparisons on image data mispredict often.
+                                    let take = v > best || v != v
+                                    best = take ? v : best
+                                    bestIndex = take ? k : bestIndex
+                                }
+                            }
+                            o[i * ow + j] = best
+                            a[i * ow + j] = bestIndex
+                        }
+                    }
+                    continue
+                }
                 for i in 0..<oh {
                     for j in 0..<ow {
                         var best = -Float.infinity, bestIndex = -1

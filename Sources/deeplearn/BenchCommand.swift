@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels and per-op overhead; --json prints one machine-readable object.",
-        subcommands: [GemmBench.self, OpsBench.self, MLPBench.self])
+        subcommands: [GemmBench.self, OpsBench.self, MLPBench.self, CNNBench.self, InferenceBench.self])
 }
 
 /// The process's peak resident memory in MiB (VmHWM on Linux), or nil where unknown.
@@ -117,19 +117,74 @@ struct MLPBench: ParsableCommand {
     }
 
     func run() {
+        report(benchTraining(model: "mlp", epochs: epochs, batchSize: batchSize, data: data), json: json)
+    }
+}
+
+/// One epoch of a model from the zoo (Adam 1e-3, no dropout), timed: shared by `bench mlp` and `bench cnn`.
+func benchTraining(model name: String, epochs: Int, batchSize: Int, data: String?) -> [String: Any] {
+    let dataset = loadFashionMNIST(data)
+    let network = Random.withSeed(0) { ModelZoo.make(name) }
+    let model = Model(network)
+    model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
+    model.progressOutput = nil
+    var seconds: [Double] = []
+    let history = model.fit(dataset.trainImages, dataset.trainLabels, epochs: epochs, batchSize: batchSize,
+                            callbacks: [EpochTimer { seconds.append($0) }])
+    return [
+        "benchmark": name, "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
+        "train_loss": history["loss"].last ?? .nan, "examples": dataset.trainImages.shape[0],
+        "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
+    ]
+}
+
+struct CNNBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnn",
+        abstract: "Train the 2 Conv+pooling network with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
+
+    @Option(help: "Epochs to time.") var epochs = 1
+    @Option(help: "Examples per step.") var batchSize = 128
+    @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+    }
+
+    func run() {
+        report(benchTraining(model: "cnn", epochs: epochs, batchSize: batchSize, data: data), json: json)
+    }
+}
+
+struct InferenceBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inference",
+        abstract: "Inference speed of a zoo model: batch-1 latency and batch-1000 throughput on test images.")
+
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "cnn"
+    @Option(help: "Timed runs (median reported).") var runs = 20
+    @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard ModelZoo.names.contains(model) else { throw ValidationError("unknown model '\(model)'") }
+        guard runs >= 5 else { throw ValidationError("--runs must be at least 5") }
+    }
+
+    func run() {
         let dataset = loadFashionMNIST(data)
-        Random.seed(0)
-        let network = ModelZoo.make("mlp")
-        let model = Model(network)
-        model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
-        model.progressOutput = nil
-        var seconds: [Double] = []
-        let history = model.fit(dataset.trainImages, dataset.trainLabels, epochs: epochs, batchSize: batchSize,
-                                callbacks: [EpochTimer { seconds.append($0) }])
+        let network = Random.withSeed(0) { ModelZoo.make(model) }
+        network.eval()
+        let one = dataset.testImages[0..<1]
+        let thousand = dataset.testImages[0..<Swift.min(1000, dataset.testImages.shape[0])]
+        var sink: Float = 0
+        let latency = withoutGradients { medianSeconds(runs: runs * 10, warmup: 10) { sink += network(one).scalars[0] } }
+        let batch = withoutGradients { medianSeconds(runs: runs) { sink += network(thousand).scalars[0] } }
         report([
-            "benchmark": "mlp", "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
-            "train_loss": history["loss"].last ?? .nan, "examples": dataset.trainImages.shape[0],
-            "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
+            "benchmark": "inference", "model": model, "batch1_latency_ms": latency * 1e3,
+            "batch1000_images_per_second": Double(thousand.shape[0]) / batch, "batch1000_seconds": batch,
+            "checksum": Double(sink), "backend": Backend.blasName,
         ], json: json)
     }
 }

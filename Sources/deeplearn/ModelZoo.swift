@@ -12,16 +12,28 @@ enum ModelZoo {
         var dropout: Float
     }
 
-    static let names = ["mlp"]
+    static let names = ["mlp", "cnn", "cnn-bn", "resnet"]
 
-    /// MLP: AdamW (decay 1e-4) at 1e-3 with a cosine decay to zero over 20 epochs, batch 128,
-    /// dropout 0.2 after each hidden layer.
+    /// The default recipe of each model: stated in `deeplearn train --help` and BENCHMARKS.md.
     static func recipe(for name: String) -> Recipe {
-        Recipe(epochs: 20, optimizer: "adamw", learningRate: 1e-3, weightDecay: 1e-4, schedule: "cosine",
-               labelSmoothing: 0, dropout: 0.2)
+        switch name {
+        case "cnn":
+            // 15 epochs of AdamW with a cosine decay, dropout 0.3 before and after the hidden dense layer.
+            return Recipe(epochs: 15, optimizer: "adamw", learningRate: 1e-3, weightDecay: 1e-4, schedule: "cosine",
+                          labelSmoothing: 0, dropout: 0.3)
+        case "cnn-bn", "resnet":
+            return Recipe(epochs: 30, optimizer: "adamw", learningRate: 1e-3, weightDecay: 5e-4, schedule: "cosine",
+                          labelSmoothing: 0.1, dropout: 0.3)
+        default:
+            // MLP: AdamW (decay 1e-4) at 1e-3 with a cosine decay to zero over 20 epochs, batch 128,
+            // dropout 0.2 after each hidden layer.
+            return Recipe(epochs: 20, optimizer: "adamw", learningRate: 1e-3, weightDecay: 1e-4, schedule: "cosine",
+                          labelSmoothing: 0, dropout: 0.2)
+        }
     }
 
-    /// The network; `dropout` > 0 adds Dropout after each hidden activation.
+    /// The network; `dropout` > 0 adds dropout where each model's recipe puts it. Every model takes
+    /// flattened 28x28 images, `[N, 784]`.
     static func make(_ name: String, dropout: Float = 0) -> any Layer {
         switch name {
         case "mlp":
@@ -34,6 +46,33 @@ enum ModelZoo {
                 ReLU()
                 if dropout > 0 { Dropout(rate: dropout) }
                 Linear(128, 10)
+            }
+        case "cnn", "cnn-bn":
+            // "2 Conv+pooling": Conv 32 3x3 same, ReLU, MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2,
+            // Dense 128 ReLU, Dense 10; cnn-bn adds batch norm after each convolution and the dense layer.
+            let bn = name == "cnn-bn"
+            return Sequential {
+                Reshape([1, 28, 28])
+                Conv2D(1, 32, kernelSize: 3, padding: .same, bias: !bn)
+                if bn { BatchNorm(32) }
+                ReLU()
+                MaxPool2D(2)
+                Conv2D(32, 64, kernelSize: 3, padding: .same, bias: !bn)
+                if bn { BatchNorm(64) }
+                ReLU()
+                MaxPool2D(2)
+                Flatten()
+                if dropout > 0 { Dropout(rate: dropout) }
+                Linear(64 * 7 * 7, 128)
+                if bn { BatchNorm(128) }
+                ReLU()
+                if dropout > 0 { Dropout(rate: dropout) }
+                Linear(128, 10)
+            }
+        case "resnet":
+            return Sequential {
+                Reshape([1, 28, 28])
+                makeResNet(inChannels: 1, classes: 10, width: 32, blocksPerStage: [2, 2, 2])
             }
         default:
             preconditionFailure("ModelZoo: unknown model \(name)")

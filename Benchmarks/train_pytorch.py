@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `deeplearn bench mlp`: the same MLP, data, optimizer and batch size.
+"""PyTorch peer of `deeplearn bench mlp` and `deeplearn bench cnn`: the same model, data,
+optimizer and batch size.
 
-784-256-128-10 with ReLU, Adam 1e-3, batch 128, one shuffled pass over the Fashion-MNIST training
-set read from the same IDX files; prints one JSON object with epoch_seconds and peak_rss_mib.
-Batches are drawn by indexing with a random permutation (faster than torch's DataLoader here).
+--model mlp: 784-256-128-10 with ReLU. --model cnn: "2 Conv+pooling" (Conv 32 3x3 same, ReLU,
+MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2, Dense 128 ReLU, Dense 10). Adam 1e-3, batch 128, one
+shuffled pass over the Fashion-MNIST training set read from the same IDX files; prints one JSON
+object with epoch_seconds and peak_rss_mib. Batches are drawn by indexing with a random
+permutation (faster than torch's DataLoader here).
 """
 import argparse
 import gzip
@@ -30,11 +33,18 @@ def main():
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     a = p.parse_args()
     torch.manual_seed(0)
     x = torch.from_numpy(idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255)
     y = torch.from_numpy(idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz")).astype(np.int64))
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    if a.model == "mlp":
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:
+        model = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     seconds = []
@@ -51,7 +61,7 @@ def main():
             opt.step()
             total += loss.item() * len(idx_)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps({"benchmark": "mlp", "framework": "pytorch", "torch": torch.__version__,
+    print(json.dumps({"benchmark": a.model, "framework": "pytorch", "torch": torch.__version__,
                       "threads": torch.get_num_threads(), "epoch_seconds": seconds[0] if len(seconds) == 1 else seconds,
                       "train_loss": total / len(x), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 

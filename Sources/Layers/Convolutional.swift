@@ -1,0 +1,90 @@
+import TensorCore
+
+/// A 2-D convolution layer over NCHW input (PyTorch's `Conv2d`).
+///
+/// Shape: `[N, inChannels, H, W] -> [N, outChannels, OH, OW]`. Weight `[out, in / groups, kh, kw]`,
+/// initialized like PyTorch: weight and bias from U(-1/√fanIn, 1/√fanIn).
+public final class Conv2D: Layer {
+    public let inChannels, outChannels, groups: Int
+    public let kernelSize, stride, dilation: (Int, Int)
+    public let padding: Padding
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
+                weightInitializer: Initializer = .fanInUniform) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
+        self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
+        self.kernelSize = kernelSize; self.stride = stride; self.padding = padding; self.dilation = dilation
+        let shape: Shape = [outChannels, inChannels / groups, kernelSize.0, kernelSize.1]
+        weight = Parameter(weightInitializer.make(shape))
+        self.bias = bias ? Parameter(Initializer.fanInUniform.make([outChannels], fanIn: Initializer.fans(shape).fanIn)) : nil
+    }
+
+    /// A square kernel.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1,
+                            padding: Padding = .valid, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+        self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+                  padding: padding, dilation: (dilation, dilation), groups: groups, bias: bias)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == inChannels,
+                     "\(description): input of shape \(input.shape) should be [N, \(inChannels), H, W]")
+        return conv2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
+    public var description: String {
+        var extras = ["kernel: \(kernelSize.0)x\(kernelSize.1)"]
+        if stride != (1, 1) { extras.append("stride: \(stride.0)x\(stride.1)") }
+        if padding != .valid { extras.append("padding: \(padding.text)") }
+        if dilation != (1, 1) { extras.append("dilation: \(dilation.0)x\(dilation.1)") }
+        if groups != 1 { extras.append("groups: \(groups)") }
+        extras.append("bias: \(bias != nil)")
+        return "Conv2D(\(inChannels) => \(outChannels), " + extras.joined(separator: ", ") + ")"
+    }
+}
+
+/// A 1-D convolution layer over NCL input (PyTorch's `Conv1d`).
+///
+/// Shape: `[N, inChannels, L] -> [N, outChannels, OL]`. Weight `[out, in / groups, k]`.
+public final class Conv1D: Layer {
+    public let inChannels, outChannels, kernelSize, stride, dilation, groups: Int
+    public let padding: Padding
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv1D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernelSize = kernelSize
+        self.stride = stride; self.dilation = dilation; self.groups = groups; self.padding = padding
+        let shape: Shape = [outChannels, inChannels / groups, kernelSize]
+        weight = Parameter(Initializer.fanInUniform.make(shape))
+        self.bias = bias ? Parameter(Initializer.fanInUniform.make([outChannels], fanIn: Initializer.fans(shape).fanIn)) : nil
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 3 && input.shape[1] == inChannels,
+                     "\(description): input of shape \(input.shape) should be [N, \(inChannels), L]")
+        return conv1d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
+    public var description: String {
+        "Conv1D(\(inChannels) => \(outChannels), kernel: \(kernelSize), stride: \(stride), padding: \(padding.text), bias: \(bias != nil))"
+    }
+}
+
+extension Padding {
+    /// `valid`, `same`, or `t,b,l,r`.
+    var text: String {
+        switch self {
+        case .valid: return "valid"
+        case .same: return "same"
+        case .explicit(let t, let b, let l, let r): return t == b && l == r ? "\(t)x\(l)" : "\(t),\(b),\(l),\(r)"
+        }
+    }
+}
