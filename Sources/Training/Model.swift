@@ -79,8 +79,6 @@ public final class Model {
         validationSplit: Float = 0, validationData: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [],
         seed: UInt64 = 0
     ) -> History {
-        let (optimizer, _) = requireCompiled("fit")
-        precondition(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         precondition((0..<1).contains(validationSplit), "fit: validationSplit \(validationSplit) is not in [0, 1)")
         var train = (x, y), validation = validationData
         if validation == nil && validationSplit > 0 {
@@ -89,7 +87,19 @@ public final class Model {
             train = (x[0..<split], y[0..<split])
             validation = (x[split..<n], y[split..<n])
         }
-        let loader = DataLoader(train.0, train.1, batchSize: batchSize, shuffle: shuffle, seed: seed)
+        return fit(TensorDataset(train.0, train.1), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
+                   validationData: validation, callbacks: callbacks, seed: seed)
+    }
+
+    /// Trains on any `Dataset` (for example an `AugmentedDataset`); otherwise as above.
+    @discardableResult
+    public func fit(
+        _ dataset: any Dataset, epochs: Int, batchSize: Int = 32, shuffle: Bool = true,
+        validationData validation: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [], seed: UInt64 = 0
+    ) -> History {
+        let (optimizer, _) = requireCompiled("fit")
+        precondition(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
+        let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
         var history = History()
         stopTraining = false
         for c in callbacks { c.onTrainBegin(model: self) }

@@ -10,7 +10,11 @@ enum ModelZoo {
         var schedule: String
         var labelSmoothing: Float
         var dropout: Float
+        var augment = false
     }
+
+    /// The augmentations `--augment` applies to 28x28 training images.
+    static let augmentations: [Augmentation] = [.horizontalFlip(), .randomCrop(padding: 2), .erasing(probability: 0.25)]
 
     static let names = ["mlp", "cnn", "cnn-bn", "resnet"]
 
@@ -23,7 +27,7 @@ enum ModelZoo {
                           labelSmoothing: 0, dropout: 0.3)
         case "cnn-bn", "resnet":
             return Recipe(epochs: 30, optimizer: "adamw", learningRate: 1e-3, weightDecay: 5e-4, schedule: "cosine",
-                          labelSmoothing: 0.1, dropout: 0.3)
+                          labelSmoothing: 0.1, dropout: 0.3, augment: true)
         default:
             // MLP: AdamW (decay 1e-4) at 1e-3 with a cosine decay to zero over 20 epochs, batch 128,
             // dropout 0.2 after each hidden layer.

@@ -47,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule over epochs: cosine or constant.") var schedule: String?
     @Option(help: "Dropout rate after hidden layers (0 for none).") var dropout: Float?
     @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float?
+    @Flag(inversion: .prefixedNo, help: "Augment training images (flip, crop with padding 2, erasing).") var augment: Bool?
     @Option(help: "Seed for initialization, shuffling and dropout.") var seed: UInt64 = 0
     @Option(help: "Directory holding the four Fashion-MNIST IDX files (optionally .gz).") var data: String?
     @Option(help: "Where to write the checkpoint (safetensors).") var output: String?
@@ -77,6 +78,7 @@ struct TrainCommand: ParsableCommand {
         recipe.schedule = schedule ?? recipe.schedule
         recipe.dropout = dropout ?? recipe.dropout
         recipe.labelSmoothing = labelSmoothing ?? recipe.labelSmoothing
+        recipe.augment = augment ?? recipe.augment
         let outputPath = output ?? "runs/\(model).safetensors"
 
         let dataset = loadFashionMNIST(data)
@@ -88,7 +90,8 @@ struct TrainCommand: ParsableCommand {
         let network = ModelZoo.make(model, dropout: recipe.dropout)
         say(network.summary(inputShape: [784]))
         say("recipe: \(recipe.epochs) epochs, \(recipe.optimizer) lr \(recipe.learningRate), weight decay \(recipe.weightDecay), "
-            + "\(recipe.schedule) schedule, batch \(batchSize), dropout \(recipe.dropout), label smoothing \(recipe.labelSmoothing), seed \(seed)")
+            + "\(recipe.schedule) schedule, batch \(batchSize), dropout \(recipe.dropout), label smoothing \(recipe.labelSmoothing), "
+            + "augmentation \(recipe.augment ? "on" : "off"), seed \(seed)")
 
         let trainer = Model(network)
         let opt = ModelZoo.optimizer(recipe.optimizer, parameters: network.trainableParameters,
@@ -102,7 +105,11 @@ struct TrainCommand: ParsableCommand {
         var epochSeconds: [Double] = []
         let timer = EpochTimer { epochSeconds.append($0) }
         callbacks.append(timer)
-        trainer.fit(dataset.trainImages, dataset.trainLabels, epochs: recipe.epochs, batchSize: batchSize,
+        let training = TensorDataset(dataset.trainImages, dataset.trainLabels)
+        trainer.fit(recipe.augment
+                        ? AugmentedDataset(training, imageShape: (1, 28, 28), augmentations: ModelZoo.augmentations, seed: seed)
+                        : training,
+                    epochs: recipe.epochs, batchSize: batchSize,
                     validationData: (dataset.testImages, dataset.testLabels), callbacks: callbacks, seed: seed)
 
         let result = testMetrics(network, dataset)

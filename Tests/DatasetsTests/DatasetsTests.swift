@@ -99,3 +99,49 @@ import TensorCore
         #expect(throws: DatasetError.malformed(path: path, reason: "line 1: 'x' is not a number")) { try CSV.readMatrix(path) }
     }
 }
+
+@Suite struct AugmentationTests {
+    func image(_ values: [Float]) -> Tensor { Tensor(values, shape: [1, values.count]) }
+
+    func augmented(_ x: Tensor, _ a: [Augmentation], shape: (Int, Int, Int), seed: UInt64 = 0) -> [Float] {
+        AugmentedDataset(TensorDataset(x, Tensor(integers: [0])), imageShape: shape, augmentations: a, seed: seed)
+            .batch(at: [0]).inputs.scalars
+    }
+
+    @Test func deterministicTransforms() {
+        let x = image((0..<6).map(Float.init))   // 1 channel, 2 x 3
+        #expect(augmented(x, [.horizontalFlip(probability: 1)], shape: (1, 2, 3)) == [2, 1, 0, 5, 4, 3])
+        #expect(augmented(x, [.horizontalFlip(probability: 0)], shape: (1, 2, 3)) == x.scalars)
+        #expect(augmented(x, [.normalization(mean: 1, std: 2)], shape: (1, 2, 3)) == [-0.5, 0, 0.5, 1, 1.5, 2])
+        #expect(augmented(x, [.randomCrop(padding: 0)], shape: (1, 2, 3)) == x.scalars)
+        let r = augmented(x, [.rotation(degrees: 0)], shape: (1, 2, 3))
+        #expect(zip(r, x.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    }
+
+    @Test func shiftsAndErasingKeepContent() {
+        let x = image([Float](repeating: 1, count: 64))   // 8 x 8 of ones
+        for seed in 0..<5 as Range<UInt64> {
+            let cropped = augmented(x, [.randomCrop(padding: 2)], shape: (1, 8, 8), seed: seed)
+            // A shift of at most 2 rows and 2 columns leaves at least 6 x 6 ones.
+            #expect(cropped.filter { $0 == 1 }.count >= 36 && cropped.allSatisfy { $0 == 0 || $0 == 1 })
+            let erased = augmented(x, [.erasing(probability: 1)], shape: (1, 8, 8), seed: seed)
+            let zeros = erased.filter { $0 == 0 }.count
+            #expect(zeros > 0 && zeros <= 32)
+        }
+        // A quarter turn of a symmetric square keeps its centre.
+        let rotated = augmented(x, [.rotation(degrees: 30)], shape: (1, 8, 8))
+        #expect(rotated[3 * 8 + 3] > 0.99)
+    }
+
+    @Test func sameSeedSameAugmentedBatches() {
+        let x = Tensor.arange(to: 200).reshaped(to: [2, 100])
+        let make = { AugmentedDataset(TensorDataset(x, Tensor(integers: [0, 1])), imageShape: (1, 10, 10),
+                                      augmentations: [.horizontalFlip(), .translation(fraction: 0.2), .erasing()], seed: 7) }
+        let a = make(), b = make()
+        #expect(a.batch(at: [0, 1]).inputs.scalars == b.batch(at: [0, 1]).inputs.scalars)
+        // Each call draws afresh: the second pass differs from the first.
+        let first = a.batch(at: [0, 1]).inputs.scalars
+        #expect(a.batch(at: [0, 1]).inputs.scalars != first)
+        #expect(DataLoader(a, batchSize: 1).map(\.0.shape) == [[1, 100], [1, 100]])
+    }
+}
