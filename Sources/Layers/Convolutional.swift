@@ -88,3 +88,41 @@ extension Padding {
         }
     }
 }
+
+/// A 2-D transposed convolution layer over NCHW input (PyTorch's `ConvTranspose2d`), for
+/// learned upsampling in decoders and generators.
+///
+/// Shape: `[N, inChannels, H, W] -> [N, outChannels, (H-1)·stride - 2·padding + dilation·(k-1) +
+/// outputPadding + 1, ...]`. Weight `[in, out / groups, kh, kw]`.
+public final class ConvTranspose2D: Layer {
+    public let inChannels, outChannels, groups: Int
+    public let kernelSize, stride, padding, outputPadding, dilation: (Int, Int)
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                groups: Int = 1, bias: Bool = true) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "ConvTranspose2D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
+        self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
+        self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
+        self.outputPadding = outputPadding; self.dilation = dilation
+        let shape: Shape = [inChannels, outChannels / groups, kernelSize.0, kernelSize.1]
+        // PyTorch computes this layer's fan-in from weight.shape[1] (out / groups) x kernel.
+        let fanIn = Initializer.fans(shape).fanIn
+        weight = Parameter(Initializer.fanInUniform.make(shape))
+        self.bias = bias ? Parameter(Initializer.fanInUniform.make([outChannels], fanIn: fanIn)) : nil
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == inChannels,
+                     "\(description): input of shape \(input.shape) should be [N, \(inChannels), H, W]")
+        return convTranspose2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding,
+                               outputPadding: outputPadding, dilation: dilation, groups: groups)
+    }
+
+    public var description: String {
+        "ConvTranspose2D(\(inChannels) => \(outChannels), kernel: \(kernelSize.0)x\(kernelSize.1), stride: \(stride.0)x\(stride.1), padding: \(padding.0)x\(padding.1), bias: \(bias != nil))"
+    }
+}

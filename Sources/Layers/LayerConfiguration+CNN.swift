@@ -184,3 +184,19 @@ extension ResidualBlock: ConfigurableLayer {
                   stride: try c.field("stride", of: Self.typeName))
     }
 }
+
+extension ConvTranspose2D: ConfigurableLayer {
+    public static let typeName = "ConvTranspose2D"
+    public var configuration: [String: any Sendable] {
+        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": [kernelSize.0, kernelSize.1],
+         "stride": [stride.0, stride.1], "padding": [padding.0, padding.1], "outputPadding": [outputPadding.0, outputPadding.1],
+         "dilation": [dilation.0, dilation.1], "groups": groups, "bias": bias != nil]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try pair(c, "kernelSize", of: t),
+                  stride: try pair(c, "stride", of: t), padding: try pair(c, "padding", of: t),
+                  outputPadding: try pair(c, "outputPadding", of: t), dilation: try pair(c, "dilation", of: t),
+                  groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+    }
+}

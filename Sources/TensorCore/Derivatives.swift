@@ -27,6 +27,9 @@ package enum Op {
     case indexAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
     /// Cross-correlation of NCHW input with `[OC, C/groups, kh, kw]` weights (no bias).
     case conv2d(Tensor, Tensor, ConvGeometry, groups: Int)
+    /// The adjoint of `conv2d` in its input: `geometry` describes the convolution from the
+    /// result's space back to the input's; weights `[C_in, C_out/groups, kh, kw]`.
+    case convTranspose2d(Tensor, Tensor, ConvGeometry, groups: Int)
     /// Window maxima; `argmax` holds each winner's index within its image plane.
     case maxPool2d(Tensor, argmax: [Int], ConvGeometry)
     case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
@@ -38,7 +41,7 @@ package enum Op {
             .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
             .indexSelect(let x, _, _), .maxPool2d(let x, _, _), .avgPool2d(let x, _, _):
             return [x]
-        case .conv2d(let x, let w, _, _):
+        case .conv2d(let x, let w, _, _), .convTranspose2d(let x, let w, _, _):
             return [x, w]
         case .binary(_, let a, let b), .matmul(let a, let b, _, _):
             return [a, b]
@@ -146,6 +149,13 @@ package enum Op {
             return [
                 x.node == nil ? nil : Kernels.conv2dBackwardInput(g, w, geometry, groups: groups),
                 w.node == nil ? nil : Kernels.conv2dBackwardWeight(g, x, geometry, groups: groups, weightShape: w.shape),
+            ]
+        case .convTranspose2d(let x, let w, let geometry, let groups):
+            // y = Bᵀ(x, W), the input-gradient map of a convolution: its own adjoints are the
+            // convolution itself (for x) and the weight-gradient map with x in dy's place (for W).
+            return [
+                x.node == nil ? nil : Kernels.conv2d(g, w, geometry, groups: groups),
+                w.node == nil ? nil : Kernels.conv2dBackwardWeight(x, g, geometry, groups: groups, weightShape: w.shape),
             ]
         case .maxPool2d(let x, let argmax, let geometry):
             return [Kernels.maxPool2dBackward(g, argmax: argmax, geometry, inputShape: x.shape)]  // to the winner

@@ -141,3 +141,38 @@ public func avgPool1d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
                      padding: .explicit(top: 0, bottom: 0, left: padding, right: padding),
                      countIncludePad: countIncludePad).squeezed(at: 2)
 }
+
+/// 2-D transposed convolution ("deconvolution"), NCHW: the gradient of `conv2d` with respect
+/// to its input, used to upsample (PyTorch's `conv_transpose2d`).
+///
+/// Shape: input `[N, C_in, H, W]`, weight `[C_in, C_out / groups, kh, kw]`, bias `[C_out]` ->
+/// `[N, C_out, (H-1)·stride - 2·padding + dilation·(kh-1) + outputPadding + 1, ...]`.
+public func convTranspose2d(
+    _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+    outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
+) -> Tensor {
+    input.requireFloat("convTranspose2d")
+    weight.requireFloat("convTranspose2d")
+    precondition(input.rank == 4 && weight.rank == 4 && input.shape[1] == weight.shape[0] && weight.shape[0] % groups == 0,
+                 "convTranspose2d: input \(input.shape) x weight \(weight.shape): input channels must equal weight.shape[0], divisible by groups \(groups)")
+    precondition(outputPadding.0 < Swift.max(stride.0, dilation.0) && outputPadding.1 < Swift.max(stride.1, dilation.1),
+                 "convTranspose2d: outputPadding \(outputPadding) must be smaller than stride or dilation")
+    let (h, w) = (input.shape[2], input.shape[3])
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    let outH = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+    let outW = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+    let outChannels = weight.shape[1] * groups
+    precondition(outH > 0 && outW > 0, "convTranspose2d: output would be empty for input \(input.shape)")
+    // The convolution this transposes runs from the output's space to the input's; the output
+    // padding sits as extra padding at the bottom/right so that its output size is exactly H x W.
+    let g = ConvGeometry(
+        batch: input.shape[0], channels: outChannels, height: outH, width: outW, kernelHeight: kh, kernelWidth: kw,
+        strideHeight: stride.0, strideWidth: stride.1, padTop: padding.0, padBottom: padding.0 - outputPadding.0,
+        padLeft: padding.1, padRight: padding.1 - outputPadding.1, dilationHeight: dilation.0, dilationWidth: dilation.1)
+    precondition(g.outputHeight == h && g.outputWidth == w, "convTranspose2d: inconsistent geometry for input \(input.shape)")
+    var y = Kernels.conv2dBackwardInput(input, weight, g, groups: groups)
+    y.record(.convTranspose2d(input, weight, g, groups: groups), if: input.node != nil || weight.node != nil)
+    guard let bias else { return y }
+    precondition(bias.shape == [outChannels], "convTranspose2d: bias \(bias.shape) should be [\(outChannels)]")
+    return y + bias.reshaped(to: [1, -1, 1, 1])
+}

@@ -82,6 +82,9 @@ func floats(_ v: [Double]) -> [Float] { v.map(Float.init) }
         #expect(MaxPool2D(2).description == "MaxPool2D(2x2, stride: 2x2)")
         #expect(Conv2D(3, 16, kernelSize: 5, stride: 2, padding: .same)(Tensor.zeros([2, 3, 28, 28])).shape == [2, 16, 14, 14])
         #expect(Conv1D(4, 6, kernelSize: 3)(Tensor.zeros([2, 4, 10])).shape == [2, 6, 8])
+        let up = ConvTranspose2D(8, 4, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), outputPadding: (1, 1))
+        #expect(up(Tensor.zeros([2, 8, 7, 7])).shape == [2, 4, 14, 14])
+        #expect(try! LayerRegistry.make(from: LayerRegistry.describe(up)).description == up.description)
         let resnet = Random.withSeed(0) { makeResNet(inChannels: 1, classes: 10, width: 8, blocksPerStage: [1, 1]) }
         #expect(resnet(Tensor.zeros([2, 1, 28, 28])).shape == [2, 10])
         let dropped = Random.withSeed(3) { Dropout2D(rate: 0.5)(Tensor.ones([4, 16, 2, 2])) }

@@ -150,6 +150,12 @@ let gradCases: [GradCase] = [
     GradCase("conv1d", { [values([2, 3, 9]), values([2, 3, 3], seed: 9), values([2], seed: 10)] }) {
         conv1d($0[0], $0[1], bias: $0[2], stride: 2, padding: .same)
     },
+    GradCase("convTranspose2d", { [values([2, 3, 3, 4]), values([3, 2, 3, 3], seed: 9), values([2], seed: 10)] }) {
+        convTranspose2d($0[0], $0[1], bias: $0[2], stride: (2, 2), padding: (1, 1), outputPadding: (1, 0))
+    },
+    GradCase("convTranspose2d groups", { [values([1, 4, 3, 3]), values([4, 1, 2, 2], seed: 9)] }) {
+        convTranspose2d($0[0], $0[1], dilation: (2, 1), groups: 2)
+    },
     GradCase("maxPool2d", { [distinct([2, 2, 5, 6])] }) { maxPool2d($0[0], kernelSize: (2, 2)) },
     GradCase("maxPool2d overlapping padded", { [distinct([1, 2, 5, 5])] }) {
         maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1))

@@ -27,6 +27,8 @@ let referenceFunctions: [(String, @Sendable ([Tensor]) -> Tensor)] = [
     ("conv1d", { conv1d($0[0], $0[1], bias: $0[2], stride: 2, padding: .explicit(top: 0, bottom: 0, left: 1, right: 1)) }),
     ("max_pool2d", { maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1)) }),
     ("avg_pool2d", { avgPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1)) }),
+    ("conv_transpose2d", { convTranspose2d($0[0], $0[1], bias: $0[2], stride: (2, 2), padding: (1, 1), outputPadding: (1, 1)) }),
+    ("conv_transpose2d_groups_dilation", { convTranspose2d($0[0], $0[1], dilation: (2, 2), groups: 2) }),
     ("avg_pool2d_exclude_pad", { avgPool2d($0[0], kernelSize: (2, 2), stride: (2, 2), padding: .symmetric(1, 1), countIncludePad: false) }),
 ]
 
