@@ -280,11 +280,13 @@ extension Convolution {
             strides: [plane, outChannels * plane, 1], to: mat, strides: [ns * plane, plane, 1])
     }
 
-    /// `dx` (zeroed by the caller) += the gradient of `conv(x, w)` with respect to `x`:
-    /// col2im(wᵀ · dy) per group.
-    public static func backwardInput(
-        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int, groups: Int,
-        into dx: UnsafeMutablePointer<Float>
+    /// Both gradients of `y = conv(x, w)` in one pass over `dy`, each only if its buffer is given:
+    /// `dx` (zeroed by the caller) += col2im(wᵀ · dy), and `dw` = dy · im2col(x)ᵀ, per group.
+    /// The gradient of each chunk of `dy` is gathered into matrix form once for both.
+    public static func backward(
+        _ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, _ g: ConvGeometry,
+        outChannels: Int, groups: Int, inputGradient dx: UnsafeMutablePointer<Float>?,
+        weightGradient dw: UnsafeMutablePointer<Float>?
     ) {
         let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
         let plane = g.outputHeight * g.outputWidth
@@ -293,35 +295,20 @@ extension Convolution {
         let mat = UnsafeMutablePointer<Float>.allocate(capacity: ocg * step * plane)
         defer { cols.deallocate(); mat.deallocate() }
         for n0 in stride(from: 0, to: g.batch, by: step) {
-            let ns = Swift.min(step, g.batch - n0)
+            let ns = Swift.min(step, g.batch - n0), columns = ns * plane
             for group in 0..<groups {
                 gatherOutputGradient(dy, outChannels: outChannels, group: group, ocg: ocg, n0: n0, ns: ns, plane: plane, into: mat)
-                Gemm.sgemm(transposeA: true, transposeB: false, m: k, n: ns * plane, k: ocg,
-                           a: w + group * ocg * k, lda: k, b: mat, ldb: ns * plane, c: cols, ldc: ns * plane)
-                col2im(cols, g, channels: group * cg, count: cg, images: n0, count: ns, into: dx)
-            }
-        }
-    }
-
-    /// `dw` = the gradient of `conv(x, w)` with respect to `w`: dy · im2col(x)ᵀ per group.
-    public static func backwardWeight(
-        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int, groups: Int,
-        into dw: UnsafeMutablePointer<Float>
-    ) {
-        let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
-        let plane = g.outputHeight * g.outputWidth
-        let step = chunk(g, channelsPerGroup: cg)
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * step * plane)
-        let mat = UnsafeMutablePointer<Float>.allocate(capacity: ocg * step * plane)
-        defer { cols.deallocate(); mat.deallocate() }
-        for n0 in stride(from: 0, to: g.batch, by: step) {
-            let ns = Swift.min(step, g.batch - n0)
-            for group in 0..<groups {
-                im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
-                gatherOutputGradient(dy, outChannels: outChannels, group: group, ocg: ocg, n0: n0, ns: ns, plane: plane, into: mat)
-                Gemm.sgemm(transposeA: false, transposeB: true, m: ocg, n: k, k: ns * plane,
-                           a: mat, lda: ns * plane, b: cols, ldb: ns * plane, beta: n0 == 0 ? 0 : 1,
-                           c: dw + group * ocg * k, ldc: k)
+                if let dw {
+                    im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
+                    Gemm.sgemm(transposeA: false, transposeB: true, m: ocg, n: k, k: columns,
+                               a: mat, lda: columns, b: cols, ldb: columns, beta: n0 == 0 ? 0 : 1,
+                               c: dw + group * ocg * k, ldc: k)
+                }
+                if let dx {
+                    Gemm.sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: ocg,
+                               a: w + group * ocg * k, lda: k, b: mat, ldb: columns, c: cols, ldc: columns)
+                    col2im(cols, g, channels: group * cg, count: cg, images: n0, count: ns, into: dx)
+                }
             }
         }
     }

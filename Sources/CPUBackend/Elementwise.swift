@@ -13,6 +13,8 @@ public enum UnaryFunction: Sendable, Hashable {
 public enum BinaryFunction: Sendable, Hashable {
     case add, subtract, multiply, divide, pow, maximum, minimum
     case equal, notEqual, less, lessEqual, greater, greaterEqual
+    /// `b > 0 ? a : 0`: ReLU's backward pass in one sweep (a is the gradient, b the input).
+    case reluGradient
 }
 
 /// Elementwise kernels over contiguous float buffers; large buffers are split over the cores.
@@ -118,6 +120,7 @@ public enum Elementwise {
         case .lessEqual: zip(n, a, sa, b, sb, y) { $0 <= $1 ? 1 : 0 }
         case .greater: zip(n, a, sa, b, sb, y) { $0 > $1 ? 1 : 0 }
         case .greaterEqual: zip(n, a, sa, b, sb, y) { $0 >= $1 ? 1 : 0 }
+        case .reluGradient: zip(n, a, sa, b, sb, y) { $1 > 0 ? $0 : 0 }
         }
     }
 

@@ -71,7 +71,7 @@ package enum Op {
             case .tanh: return [g * (1 - y * y)]                       // d tanh = 1 - tanh²
             case .sigmoid: return [g * y * (1 - y)]                    // d σ = σ(1-σ)
             case .abs: return [g * sign(x)]                            // d|x| = sign x
-            case .relu: return [g * (x .> 0)]                          // 1 where x > 0
+            case .relu: return [Kernels.binary(.reluGradient, g, x, op: "relu")]  // g where x > 0
             case .erf: return [g * (2 / Float.pi.squareRoot()) * exp(-x * x)] // 2/√π e^(-x²)
             case .sign: return [nil]                                   // piecewise constant
             }
@@ -92,8 +92,8 @@ package enum Op {
                 let ties = (a .== b) * 0.5
                 let share = wins + ties
                 return [g * share, g * (1 - share)]
-            case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
-                return [nil, nil]                                      // piecewise constant
+            case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .reluGradient:
+                return [nil, nil]                                      // piecewise constant; never recorded
             }
         case .select(let condition, _, _):
             let zero = Tensor(0)
@@ -146,16 +146,16 @@ package enum Op {
             return [g, g.selecting(along: axis, indices: index)]
         case .conv2d(let x, let w, let geometry, let groups):
             // y = W ⋆ x as a product per group: Y = W·im2col(x), so dX = col2im(Wᵀ·dY), dW = dY·im2col(x)ᵀ.
-            return [
-                x.node == nil ? nil : Kernels.conv2dBackwardInput(g, w, geometry, groups: groups),
-                w.node == nil ? nil : Kernels.conv2dBackwardWeight(g, x, geometry, groups: groups, weightShape: w.shape),
-            ]
+            let (dx, dw) = Kernels.conv2dGradients(
+                g, input: x, weight: w, geometry, groups: groups, forInput: x.node != nil, forWeight: w.node != nil)
+            return [dx, dw]
         case .convTranspose2d(let x, let w, let geometry, let groups):
             // y = Bᵀ(x, W), the input-gradient map of a convolution: its own adjoints are the
             // convolution itself (for x) and the weight-gradient map with x in dy's place (for W).
             return [
                 x.node == nil ? nil : Kernels.conv2d(g, w, geometry, groups: groups),
-                w.node == nil ? nil : Kernels.conv2dBackwardWeight(x, g, geometry, groups: groups, weightShape: w.shape),
+                w.node == nil ? nil : Kernels.conv2dGradients(
+                    x, input: g, weight: w, geometry, groups: groups, forInput: false, forWeight: true).weight,
             ]
         case .maxPool2d(let x, let argmax, let geometry):
             return [Kernels.maxPool2dBackward(g, argmax: argmax, geometry, inputShape: x.shape)]  // to the winner

@@ -243,22 +243,22 @@ extension Kernels {
         return Tensor(shape: shape, storage: out)
     }
 
-    static func conv2dBackwardInput(_ dy: Tensor, _ w: Tensor, _ g: ConvGeometry, groups: Int) -> Tensor {
-        let out = TensorStorage.zeros(dtype: .float32, count: g.batch * g.channels * g.height * g.width)
+    /// The gradients of `y = conv2d(x, w)` given `dy`: for the input and/or the weight, from one
+    /// pass over `dy`. `x` is needed only for the weight's gradient.
+    static func conv2dGradients(
+        _ dy: Tensor, input x: Tensor?, weight w: Tensor, _ g: ConvGeometry, groups: Int, forInput: Bool, forWeight: Bool
+    ) -> (input: Tensor?, weight: Tensor?) {
+        let dx = forInput ? TensorStorage.zeros(dtype: .float32, count: g.batch * g.channels * g.height * g.width) : nil
+        let dw = forWeight ? TensorStorage(dtype: .float32, count: w.scalarCount) : nil
+        precondition(!forWeight || x != nil, "conv2dGradients: the weight's gradient needs the input")
         switch dy.device {
         case .cpu:
-            Convolution.backwardInput(dy.storage.floats, w.storage.floats, g, outChannels: w.shape[0], groups: groups, into: out.floats)
+            Convolution.backward(
+                dy.storage.floats, input: (x ?? dy).storage.floats, weight: w.storage.floats, g, outChannels: w.shape[0],
+                groups: groups, inputGradient: dx?.floats, weightGradient: dw?.floats)
         }
-        return Tensor(shape: [g.batch, g.channels, g.height, g.width], storage: out)
-    }
-
-    static func conv2dBackwardWeight(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, groups: Int, weightShape: Shape) -> Tensor {
-        let out = TensorStorage(dtype: .float32, count: weightShape.elementCount)
-        switch dy.device {
-        case .cpu:
-            Convolution.backwardWeight(dy.storage.floats, x.storage.floats, g, outChannels: weightShape[0], groups: groups, into: out.floats)
-        }
-        return Tensor(shape: weightShape, storage: out)
+        return (dx.map { Tensor(shape: [g.batch, g.channels, g.height, g.width], storage: $0) },
+                dw.map { Tensor(shape: w.shape, storage: $0) })
     }
 
     static func maxPool2d(_ x: Tensor, _ g: ConvGeometry) -> (Tensor, [Int]) {

@@ -170,7 +170,7 @@ public func convTranspose2d(
         strideHeight: stride.0, strideWidth: stride.1, padTop: padding.0, padBottom: padding.0 - outputPadding.0,
         padLeft: padding.1, padRight: padding.1 - outputPadding.1, dilationHeight: dilation.0, dilationWidth: dilation.1)
     precondition(g.outputHeight == h && g.outputWidth == w, "convTranspose2d: inconsistent geometry for input \(input.shape)")
-    var y = Kernels.conv2dBackwardInput(input, weight, g, groups: groups)
+    var y = Kernels.conv2dGradients(input, input: nil, weight: weight, g, groups: groups, forInput: true, forWeight: false).input!
     y.record(.convTranspose2d(input, weight, g, groups: groups), if: input.node != nil || weight.node != nil)
     guard let bias else { return y }
     precondition(bias.shape == [outChannels], "convTranspose2d: bias \(bias.shape) should be [\(outChannels)]")
