@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""`deeplearn bench mlp` against Benchmarks/train_pytorch.py, alternating, several rounds.
+"""`deeplearn bench mlp` (or `cnn`) against Benchmarks/train_pytorch.py, alternating, several rounds.
 
 Each round runs both programs once, each in its own process (so peak memory is per program);
 prints one JSON object with per-round figures, medians, and the ratios (ours / PyTorch) as the
 median of per-round ratios, each round's pair having run back to back.
 
-    python3 Benchmarks/compare_mlp.py --deeplearn .build/release/deeplearn --rounds 3
+    python3 Benchmarks/compare_training.py --deeplearn .build/release/deeplearn --rounds 3
 """
 import argparse
 import json
@@ -25,12 +25,13 @@ def main():
     p.add_argument("--deeplearn", default=".build/release/deeplearn")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     a = p.parse_args()
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_pytorch.py")
     ours, theirs = [], []
     for _ in range(a.rounds):
-        ours.append(run([a.deeplearn, "bench", "mlp", "--data", a.data, "--json"]))
-        theirs.append(run([sys.executable, peer, "--data", a.data]))
+        ours.append(run([a.deeplearn, "bench", a.model, "--data", a.data, "--json"]))
+        theirs.append(run([sys.executable, peer, "--model", a.model, "--data", a.data]))
     med = lambda rows, k: statistics.median(r[k] for r in rows)
     result = {
         "epoch_seconds": {"deeplearn": med(ours, "epoch_seconds"), "pytorch": med(theirs, "epoch_seconds")},

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `deeplearn bench inference --model cnn`: batch-1 latency and batch-1000
+throughput of the "2 Conv+pooling" network in eval mode under torch.no_grad(), on the same test
+images; prints one JSON object.
+"""
+import argparse
+import gzip
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def idx(path):
+    with gzip.open(path) as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def median_seconds(fn, runs, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--runs", type=int, default=20)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    x = torch.from_numpy(idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255)
+    model = nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)).eval()
+    one, thousand = x[:1], x[:1000]
+    with torch.no_grad():
+        latency = median_seconds(lambda: model(one), a.runs * 10, 10)
+        batch = median_seconds(lambda: model(thousand), a.runs, 2)
+    print(json.dumps({"benchmark": "inference", "framework": "pytorch", "torch": torch.__version__,
+                      "threads": torch.get_num_threads(), "batch1_latency_ms": latency * 1e3,
+                      "batch1000_images_per_second": len(thousand) / batch, "batch1000_seconds": batch}))
+
+
+if __name__ == "__main__":
+    main()
