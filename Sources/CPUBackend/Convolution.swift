@@ -118,6 +118,31 @@ public enum Pooling {
         Parallel.forChunks(of: g.batch * g.channels, grain: Swift.max(1, 4096 / Swift.max(oh * ow * g.taps, 1))) { planes in
             for p in planes {
                 let src = x + p * g.height * g.width
+                if unpadded && g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+                    && g.dilationHeight == 1 && g.dilationWidth == 1
+                {
+                    // The common 2x2, stride-2 window: four loads and three branch-free picks.
+                    let width = g.width
+                    let o = out + p * oh * ow, a = argmax + p * oh * ow
+                    for i in 0..<oh {
+                        let top = 2 * i * width, bottom = top + width
+                        for j in 0..<ow {
+                            var bestIndex = top + 2 * j, best = src[bestIndex]
+                            @inline(__always) func consider(_ k: Int) {
+                                let v = src[k]
+                                let take = v > best || v != v
+                                best = take ? v : best
+                                bestIndex = take ? k : bestIndex
+                            }
+                            consider(top + 2 * j + 1)
+                            consider(bottom + 2 * j)
+                            consider(bottom + 2 * j + 1)
+                            o[i * ow + j] = best
+                            a[i * ow + j] = bestIndex
+                        }
+                    }
+                    continue
+                }
                 if unpadded {
                     // Every window lies inside the image: no bounds checks. A NaN is taken when met
                     // and never replaced by a number, so NaN propagates as in PyTorch. Geometry is
