@@ -8,8 +8,12 @@ import Darwin
 
 /// Splits large loops over the machine's cores.
 public enum Parallel {
-    /// The number of online processors, read once.
-    public static let coreCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// How many threads large loops use: `DEEPLEARN_THREADS` if set, else the number of online
+    /// processors; read once.
+    public static let coreCount: Int = {
+        if let value = getenv("DEEPLEARN_THREADS").flatMap({ Int(String(cString: $0)) }), value > 0 { return value }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }()
 
     /// Below this many elements a loop runs on the calling thread: waking workers costs more.
     public static let defaultGrain = 1 << 15
