@@ -14,21 +14,12 @@ import json
 import os
 import statistics
 import subprocess
-import time
 
 import numpy as np
 import torch
+from common import median_seconds
 
 
-def median_seconds(fn, runs, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def ours(binary, args, env=None):

@@ -4,34 +4,17 @@ throughput of the "2 Conv+pooling" network in eval mode under torch.no_grad(), o
 images; prints one JSON object.
 """
 import argparse
-import gzip
 import json
 import os
-import statistics
-import time
 
 import numpy as np
 import torch
+from common import idx, median_seconds
 from torch import nn
 
 
-def idx(path):
-    with gzip.open(path) as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def median_seconds(fn, runs, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():

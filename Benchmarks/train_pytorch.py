@@ -9,7 +9,6 @@ object with epoch_seconds and peak_rss_mib. Batches are drawn by indexing with a
 permutation (faster than torch's DataLoader here).
 """
 import argparse
-import gzip
 import json
 import os
 import resource
@@ -17,15 +16,10 @@ import time
 
 import numpy as np
 import torch
+from common import idx
 from torch import nn
 
 
-def idx(path):
-    with gzip.open(path) as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def main():

@@ -102,11 +102,8 @@ struct OpsBench: ParsableCommand {
     }
 }
 
-struct MLPBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mlp",
-        abstract: "Train the 784-256-128-10 ReLU MLP with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
-
+/// The options of the training benchmarks.
+struct TrainingBenchOptions: ParsableArguments {
     @Option(help: "Epochs to time.") var epochs = 1
     @Option(help: "Examples per step.") var batchSize = 128
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
@@ -116,45 +113,38 @@ struct MLPBench: ParsableCommand {
         guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
     }
 
-    func run() {
-        report(benchTraining(model: "mlp", epochs: epochs, batchSize: batchSize, data: data), json: json)
+    /// Trains zoo model `name` (Adam 1e-3, no dropout) and reports each epoch's time.
+    func run(model name: String) {
+        let dataset = loadFashionMNIST(data)
+        let network = Random.withSeed(0) { ModelZoo.make(name) }
+        let model = Model(network)
+        model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
+        model.progressOutput = nil
+        var seconds: [Double] = []
+        let history = model.fit(dataset.trainImages, dataset.trainLabels, epochs: epochs, batchSize: batchSize,
+                                callbacks: [EpochTimer { seconds.append($0) }])
+        report([
+            "benchmark": name, "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
+            "train_loss": history["loss"].last ?? .nan, "examples": dataset.trainImages.shape[0],
+            "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
+        ], json: json)
     }
 }
 
-/// One epoch of a model from the zoo (Adam 1e-3, no dropout), timed: shared by `bench mlp` and `bench cnn`.
-func benchTraining(model name: String, epochs: Int, batchSize: Int, data: String?) -> [String: Any] {
-    let dataset = loadFashionMNIST(data)
-    let network = Random.withSeed(0) { ModelZoo.make(name) }
-    let model = Model(network)
-    model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
-    model.progressOutput = nil
-    var seconds: [Double] = []
-    let history = model.fit(dataset.trainImages, dataset.trainLabels, epochs: epochs, batchSize: batchSize,
-                            callbacks: [EpochTimer { seconds.append($0) }])
-    return [
-        "benchmark": name, "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
-        "train_loss": history["loss"].last ?? .nan, "examples": dataset.trainImages.shape[0],
-        "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
-    ]
+struct MLPBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp",
+        abstract: "Train the 784-256-128-10 ReLU MLP with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
+    @OptionGroup var options: TrainingBenchOptions
+    func run() { options.run(model: "mlp") }
 }
 
 struct CNNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn",
         abstract: "Train the 2 Conv+pooling network with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
-
-    @Option(help: "Epochs to time.") var epochs = 1
-    @Option(help: "Examples per step.") var batchSize = 128
-    @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
-    @Flag(help: "Print one JSON object.") var json = false
-
-    func validate() throws {
-        guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
-    }
-
-    func run() {
-        report(benchTraining(model: "cnn", epochs: epochs, batchSize: batchSize, data: data), json: json)
-    }
+    @OptionGroup var options: TrainingBenchOptions
+    func run() { options.run(model: "cnn") }
 }
 
 struct InferenceBench: ParsableCommand {

@@ -1,0 +1,27 @@
+"""Helpers shared by the peer scripts: Fashion-MNIST IDX reading and median timing."""
+import gzip
+import statistics
+import time
+
+import numpy as np
+
+
+def idx(path):
+    """The array in a (gzip-compressed) IDX file."""
+    with gzip.open(path) as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def median_seconds(fn, runs, warmup=2):
+    """Median wall time of `runs` calls of fn after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
