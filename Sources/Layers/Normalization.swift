@@ -32,27 +32,22 @@ public final class BatchNorm: ModeDependentLayer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(input.rank >= 2 && input.shape[1] == features,
                      "BatchNorm(\(features)): input of shape \(input.shape) should have \(features) channels on axis 1")
-        let axes = [0] + Array(2..<input.rank)
+        if isTraining {
+            let n = input.scalarCount / features
+            let (output, mean, variance) = batchNormalized(input, gamma: weight.value, beta: bias.value, epsilon: epsilon)
+            withoutGradients {
+                let unbiased = variance * (Float(n) / Float(n - 1))
+                running_mean.value = running_mean.value * (1 - momentum) + mean * momentum
+                running_var.value = running_var.value * (1 - momentum) + unbiased * momentum
+            }
+            return output
+        }
         var statShape = [Int](repeating: 1, count: input.rank)
         statShape[1] = features
         let shape = Shape(statShape)
-        let mean: Tensor, variance: Tensor
-        if isTraining {
-            let n = axes.reduce(1) { $0 * input.shape[$1] }
-            precondition(n > 1, "BatchNorm(\(features)): training needs more than one value per channel, got input \(input.shape)")
-            mean = input.mean(along: axes, keepingDims: true)
-            variance = (input - mean).squared().mean(along: axes, keepingDims: true)
-            withoutGradients {
-                let unbiased = variance.reshaped(to: [features]) * (Float(n) / Float(n - 1))
-                running_mean.value = running_mean.value * (1 - momentum) + mean.reshaped(to: [features]).detached() * momentum
-                running_var.value = running_var.value * (1 - momentum) + unbiased.detached() * momentum
-            }
-        } else {
-            mean = running_mean.value.reshaped(to: shape)
-            variance = running_var.value.reshaped(to: shape)
-        }
-        let normalized = (input - mean) * rsqrt(variance + epsilon)
-        return normalized * weight.value.reshaped(to: shape) + bias.value.reshaped(to: shape)
+        let scale = weight.value * rsqrt(running_var.value + epsilon)
+        let shift = bias.value - running_mean.value * scale
+        return input * scale.reshaped(to: shape) + shift.reshaped(to: shape)
     }
 
     public var description: String { "BatchNorm(\(features), momentum: \(momentum), epsilon: \(epsilon))" }

@@ -32,6 +32,9 @@ package enum Op {
     case convTranspose2d(Tensor, Tensor, ConvGeometry, groups: Int)
     /// Window maxima; `argmax` holds each winner's index within its image plane.
     case maxPool2d(Tensor, argmax: [Int], ConvGeometry)
+    /// Training-mode batch normalization of `[N, C, ...]` with per-channel γ and β; `mean` and
+    /// `invstd` are the batch statistics the forward pass used.
+    case batchNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
     case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
 
     /// The tensors the operation read, in the order `inputGradients` answers for them.
@@ -43,6 +46,8 @@ package enum Op {
             return [x]
         case .conv2d(let x, let w, _, _), .convTranspose2d(let x, let w, _, _):
             return [x, w]
+        case .batchNorm(let x, let gamma, let beta, _, _):
+            return [x, gamma, beta]
         case .binary(_, let a, let b), .matmul(let a, let b, _, _):
             return [a, b]
         case .select(_, let a, let b):
@@ -157,6 +162,12 @@ package enum Op {
                 w.node == nil ? nil : Kernels.conv2dGradients(
                     x, input: g, weight: w, geometry, groups: groups, forInput: false, forWeight: true).weight,
             ]
+        case .batchNorm(let x, let gamma, let beta, let mean, let invstd):
+            // x̂ = (x - μ)/σ, y = γx̂ + β:  dβ = Σdy, dγ = Σdy·x̂, dx = γ/σ·(dy - mean(dy) - x̂·mean(dy·x̂)).
+            let (dx, dgamma, dbeta) = Kernels.batchNormBackward(
+                g, x, gamma: gamma, mean: mean, invstd: invstd,
+                forInput: x.node != nil, forGamma: gamma.node != nil, forBeta: beta.node != nil)
+            return [dx, dgamma, dbeta]
         case .maxPool2d(let x, let argmax, let geometry):
             return [Kernels.maxPool2dBackward(g, argmax: argmax, geometry, inputShape: x.shape)]  // to the winner
         case .avgPool2d(let x, let geometry, let countPadding):

@@ -298,3 +298,56 @@ extension Kernels {
         return Tensor(shape: inputShape, storage: out)
     }
 }
+
+// MARK: Batch normalization
+
+extension Kernels {
+    /// `[N, C, S]` view of a `[N, C, ...]` shape.
+    private static func channelView(_ shape: Shape) -> (n: Int, c: Int, s: Int) {
+        (shape[0], shape[1], shape.dimensions.dropFirst(2).reduce(1, *))
+    }
+
+    static func batchNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float)
+        -> (y: Tensor, mean: [Float], variance: [Float], invstd: [Float])
+    {
+        let (n, c, s) = channelView(x.shape)
+        let out = TensorStorage(dtype: .float32, count: x.scalarCount)
+        var mean = [Float](repeating: 0, count: c), variance = mean, invstd = mean
+        switch x.device {
+        case .cpu:
+            mean.withUnsafeMutableBufferPointer { m in
+                variance.withUnsafeMutableBufferPointer { v in
+                    invstd.withUnsafeMutableBufferPointer { inv in
+                        BatchNormalization.forward(
+                            x.storage.floats, batch: n, channels: c, spatial: s, gamma: gamma.storage.floats,
+                            beta: beta.storage.floats, epsilon: epsilon, out.floats, mean: m.baseAddress!,
+                            variance: v.baseAddress!, invstd: inv.baseAddress!)
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: x.shape, storage: out), mean, variance, invstd)
+    }
+
+    static func batchNormBackward(
+        _ dy: Tensor, _ x: Tensor, gamma: Tensor, mean: [Float], invstd: [Float], forInput: Bool, forGamma: Bool, forBeta: Bool
+    ) -> (Tensor?, Tensor?, Tensor?) {
+        let (n, c, s) = channelView(x.shape)
+        let dx = forInput ? TensorStorage(dtype: .float32, count: x.scalarCount) : nil
+        let dgamma = forGamma ? TensorStorage(dtype: .float32, count: c) : nil
+        let dbeta = forBeta ? TensorStorage(dtype: .float32, count: c) : nil
+        switch x.device {
+        case .cpu:
+            mean.withUnsafeBufferPointer { m in
+                invstd.withUnsafeBufferPointer { inv in
+                    BatchNormalization.backward(
+                        dy.storage.floats, x.storage.floats, batch: n, channels: c, spatial: s, mean: m.baseAddress!,
+                        invstd: inv.baseAddress!, gamma: gamma.storage.floats, dx: dx?.floats, dgamma: dgamma?.floats,
+                        dbeta: dbeta?.floats)
+                }
+            }
+        }
+        return (dx.map { Tensor(shape: x.shape, storage: $0) }, dgamma.map { Tensor(shape: [c], storage: $0) },
+                dbeta.map { Tensor(shape: [c], storage: $0) })
+    }
+}

@@ -156,6 +156,12 @@ let gradCases: [GradCase] = [
     GradCase("convTranspose2d groups", { [values([1, 4, 3, 3]), values([4, 1, 2, 2], seed: 9)] }) {
         convTranspose2d($0[0], $0[1], dilation: (2, 1), groups: 2)
     },
+    GradCase("batchNormalized", { [values([3, 2, 2, 2]), values([2], seed: 9), values([2], seed: 10)] }) {
+        batchNormalized($0[0], gamma: $0[1], beta: $0[2]).output
+    },
+    GradCase("batchNormalized [N, C]", { [values([5, 3])] }) {
+        batchNormalized($0[0], gamma: Tensor([1, 2, -1]), beta: Tensor([0, 1, 0])).output
+    },
     GradCase("maxPool2d", { [distinct([2, 2, 5, 6])] }) { maxPool2d($0[0], kernelSize: (2, 2)) },
     GradCase("maxPool2d overlapping padded", { [distinct([1, 2, 5, 5])] }) {
         maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1))
