@@ -8,6 +8,10 @@ import Darwin
 ///
 /// Search order: the library named by `DEEPLEARN_BLAS` (a path or file name), then OpenBLAS, BLIS
 /// and MKL (Accelerate on macOS). `DEEPLEARN_BLAS=none` forces the portable Swift fallback.
+///
+/// The library is told to run on one thread: the framework splits work over the cores itself
+/// (`Gemm.sgemm` cuts large products, convolutions give each core its own images), so there is
+/// one thread pool in the process and no BLAS workers spinning while ours run.
 public enum BLAS {
     typealias Sgemm = @convention(c) (
         Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
@@ -44,10 +48,27 @@ public enum BLAS {
         for name in candidates {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
             if let symbol = dlsym(handle, "cblas_sgemm") {
+                runOnOneThread(handle)
                 return Library(name: name, sgemm: unsafeBitCast(symbol, to: Sgemm.self))
             }
             dlclose(handle)
         }
         return nil
+    }
+
+    /// Sets the library's own thread count to 1 through whichever entry point it has.
+    static func runOnOneThread(_ handle: UnsafeMutableRawPointer) {
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        typealias SetThreadsBLIS = @convention(c) (Int) -> Void  // BLIS takes a dim_t.
+        if let function = dlsym(handle, "bli_thread_set_num_threads") {
+            unsafeBitCast(function, to: SetThreadsBLIS.self)(1)
+            return
+        }
+        for symbol in ["openblas_set_num_threads", "MKL_Set_Num_Threads"] {
+            if let function = dlsym(handle, symbol) {
+                unsafeBitCast(function, to: SetThreads.self)(1)
+                return
+            }
+        }
     }
 }

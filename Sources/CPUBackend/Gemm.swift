@@ -3,27 +3,64 @@ public enum Gemm {
     /// `c = alpha * op(a) * op(b) + beta * c`, row-major, where `op(x)` is `x` or its transpose.
     ///
     /// Shape: `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`; `lda`, `ldb`, `ldc` are
-    /// the row strides of the buffers as stored. Uses the system BLAS when one was loaded.
+    /// the row strides of the buffers as stored. Uses the system BLAS when one was loaded. Large
+    /// products are cut into blocks of columns (or rows) of `c`, one per core, unless
+    /// `splitOverCores` is false: callers that already run one product per core pass false.
     public static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        c: UnsafeMutablePointer<Float>, ldc: Int, splitOverCores: Bool = true
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             scale(c, rows: m, columns: n, ldc: ldc, by: beta)
             return
         }
-        if let blas = BLAS.library {
+        guard let blas = BLAS.library else {
+            // The fallback splits rows over the cores itself.
+            if splitOverCores {
+                fallback(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            } else {
+                blockedProduct(
+                    rows: 0..<m, transposeA: transposeA, transposeB: transposeB, n: n, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
+            return
+        }
+        @inline(__always) func product(rows: Range<Int>, columns: Range<Int>) {
+            let (i0, j0) = (rows.lowerBound, columns.lowerBound)
             blas.sgemm(
-                101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k),
-                alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+                101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(rows.count), Int32(columns.count), Int32(k),
+                alpha, a + (transposeA ? i0 : i0 * lda), Int32(lda), b + (transposeB ? j0 * ldb : j0), Int32(ldb),
+                beta, c + i0 * ldc + j0, Int32(ldc))
+        }
+        // Blocks of at least `minimumWork` multiply-adds, aligned to 16 columns or 8 rows.
+        let parts = splitOverCores ? min(Parallel.coreCount, m * n * k / minimumWork) : 1
+        if parts <= 1 {
+            product(rows: 0..<m, columns: 0..<n)
+        } else if n >= m {
+            let blocks = (n + 15) / 16
+            Parallel.forChunks(of: parts, grain: 1) { range in
+                for part in range {
+                    let lower = min(n, blocks * part / parts * 16), upper = min(n, blocks * (part + 1) / parts * 16)
+                    if upper > lower { product(rows: 0..<m, columns: lower..<upper) }
+                }
+            }
         } else {
-            fallback(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            let blocks = (m + 7) / 8
+            Parallel.forChunks(of: parts, grain: 1) { range in
+                for part in range {
+                    let lower = min(m, blocks * part / parts * 8), upper = min(m, blocks * (part + 1) / parts * 8)
+                    if upper > lower { product(rows: lower..<upper, columns: 0..<n) }
+                }
+            }
         }
     }
+
+    /// The least work (multiply-adds) worth handing to another core.
+    static let minimumWork = 1 << 20
 
     static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
         for i in 0..<rows {

@@ -24,17 +24,30 @@ public enum Parallel {
     public static func forChunks(
         of count: Int, grain: Int = defaultGrain, _ body: (Range<Int>) -> Void
     ) {
-        let chunks = min(coreCount, count / max(grain, 1))
-        if chunks <= 1 {
-            body(0..<count)
+        forEachChunk(of: count, grain: grain) { _, range in body(range) }
+    }
+
+    /// How many chunks `forEachChunk(of:grain:)` cuts `count` into.
+    @inlinable
+    public static func chunkCount(of count: Int, grain: Int = defaultGrain) -> Int {
+        max(1, min(coreCount, count / max(grain, 1)))
+    }
+
+    /// Like `forChunks`, but also hands each chunk its index in `0..<chunkCount(of:grain:)`, for
+    /// work that keeps per-chunk scratch or partial results.
+    @inlinable
+    public static func forEachChunk(
+        of count: Int, grain: Int = defaultGrain, _ body: (_ index: Int, _ range: Range<Int>) -> Void
+    ) {
+        let chunks = chunkCount(of: count, grain: grain)
+        if chunks == 1 {
+            body(0, 0..<count)
             return
         }
         withoutActuallyEscaping(body) { body in
             let job = UncheckedBox(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { i in
-                let start = count * i / chunks
-                let end = count * (i + 1) / chunks
-                job.value(start..<end)
+                job.value(i, (count * i / chunks)..<(count * (i + 1) / chunks))
             }
         }
     }

@@ -75,3 +75,32 @@ func fallbackMatchesNaive(_ c: GemmCase) {
     #expect(zip(viaDispatch, viaFallback).allSatisfy { Swift.abs($0 - $1) < 1e-3 })
     #expect(["blas", "fallback"].contains(BLAS.backendName))
 }
+
+// Products large enough to be cut over the cores (at least 2^21 multiply-adds): by columns when
+// C is wide, by rows when tall; and the same ones kept on the calling thread.
+let splitCases: [GemmCase] = [
+    GemmCase(m: 70, n: 301, k: 130, transposeA: false, transposeB: false),
+    GemmCase(m: 70, n: 301, k: 130, transposeA: true, transposeB: true),
+    GemmCase(m: 303, n: 41, k: 200, transposeA: false, transposeB: true),
+    GemmCase(m: 303, n: 41, k: 200, transposeA: true, transposeB: false),
+]
+
+@Test("split products match the naive one", arguments: splitCases, [true, false])
+func splitProductMatchesNaive(_ c: GemmCase, splitOverCores: Bool) {
+    let a = (0..<(c.m * c.k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+    let b = (0..<(c.k * c.n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    let expected = naiveProduct(a, b, m: c.m, n: c.n, k: c.k, transposeA: c.transposeA, transposeB: c.transposeB)
+    var out = [Float](repeating: 1, count: c.m * c.n)
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            out.withUnsafeMutableBufferPointer { pc in
+                Gemm.sgemm(
+                    transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
+                    a: pa.baseAddress!, lda: c.transposeA ? c.m : c.k, b: pb.baseAddress!,
+                    ldb: c.transposeB ? c.k : c.n, beta: 1, c: pc.baseAddress!, ldc: c.n, splitOverCores: splitOverCores)
+            }
+        }
+    }
+    let worst = zip(out, expected).map { Swift.abs($0 - (2 * $1 + 1)) }.max() ?? 0
+    #expect(worst < 1e-3 * Float(c.k).squareRoot())
+}
