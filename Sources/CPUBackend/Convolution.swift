@@ -138,25 +138,11 @@ public enum Pooling {
                 if unpadded && g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
                     && g.dilationHeight == 1 && g.dilationWidth == 1
                 {
-                    // The common 2x2, stride-2 window: four loads and three branch-free picks.
-                    let width = g.width
+                    // The common 2x2, stride-2 window, eight outputs at a time.
                     let o = out + p * oh * ow, a = argmax + p * oh * ow
                     for i in 0..<oh {
-                        let top = 2 * i * width, bottom = top + width
-                        for j in 0..<ow {
-                            var bestIndex = top + 2 * j, best = src[bestIndex]
-                            @inline(__always) func consider(_ k: Int) {
-                                let v = src[k]
-                                let take = v > best || v != v
-                                best = take ? v : best
-                                bestIndex = take ? k : bestIndex
-                            }
-                            consider(top + 2 * j + 1)
-                            consider(bottom + 2 * j)
-                            consider(bottom + 2 * j + 1)
-                            o[i * ow + j] = best
-                            a[i * ow + j] = bestIndex
-                        }
+                        maxPool2x2Row(src + 2 * i * g.width, width: g.width, first: 2 * i * g.width,
+                                      out: o + i * ow, argmax: a + i * ow, count: ow)
                     }
                     continue
                 }
@@ -210,6 +196,55 @@ public enum Pooling {
                     }
                 }
             }
+        }
+    }
+
+    /// One output row of a 2x2, stride-2 max pool: `out[j]` = max of `top[2j, 2j+1]` and the same
+    /// two in the next row (`width` further), `argmax[j]` its index in the plane, the top row
+    /// starting at index `first`. Four outputs per step (the last step overlaps the one before
+    /// when `count` is not a multiple of 4); branch-free picks, a NaN taken when met and kept.
+    @inline(__always)
+    static func maxPool2x2Row(
+        _ top: UnsafePointer<Float>, width: Int, first: Int, out: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int>, count: Int
+    ) {
+        let bottom = top + width
+        let lanes = SIMD4<Int>(0, 2, 4, 6)
+        @inline(__always) func four(_ j: Int) {
+            let upper = UnsafeRawPointer(top + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+            let lower = UnsafeRawPointer(bottom + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+            var best = upper.evenHalf, offset = SIMD4<Int32>(repeating: 0)
+            @inline(__always) func consider(_ v: SIMD4<Float>, at position: Int32) {
+                let take = (v .> best) .| (v .!= v)
+                best.replace(with: v, where: take)
+                offset.replace(with: position, where: take)
+            }
+            consider(upper.oddHalf, at: 1)
+            consider(lower.evenHalf, at: Int32(width))
+            consider(lower.oddHalf, at: Int32(width + 1))
+            UnsafeMutableRawPointer(out + j).storeBytes(of: best, as: SIMD4<Float>.self)
+            let index = SIMD4<Int>(truncatingIfNeeded: offset) &+ lanes &+ (first + 2 * j)
+            UnsafeMutableRawPointer(argmax + j).storeBytes(of: index, as: SIMD4<Int>.self)
+        }
+        if count >= 4 {
+            var j = 0
+            while j + 4 <= count {
+                four(j)
+                j += 4
+            }
+            if j < count { four(count - 4) }
+            return
+        }
+        for j in 0..<count {
+            var bestIndex = 2 * j, best = top[bestIndex]
+            for k in [2 * j + 1, 2 * j + width, 2 * j + width + 1] {
+                let v = top[k]
+                let take = v > best || v != v
+                best = take ? v : best
+                bestIndex = take ? k : bestIndex
+            }
+            out[j] = best
+            argmax[j] = first + bestIndex
         }
     }
 

@@ -92,3 +92,32 @@ func convolutionMatchesDirectLoops(_ c: ConvCase) {
     #expect(worst(dx, expected.dx) < 1e-4)
     #expect(worst(dw, expected.dw) < 1e-4)
 }
+
+@Test("2x2 max pool picks the largest (NaN first met) and its index", arguments: [(3, 22), (4, 8), (2, 6), (5, 9)])
+func maxPool2x2MatchesLoops(_ size: (height: Int, width: Int)) {
+    let g = ConvGeometry(batch: 2, channels: 3, height: size.height, width: size.width, kernelHeight: 2, kernelWidth: 2,
+                         strideHeight: 2, strideWidth: 2)
+    var x = (0..<(g.batch * g.channels * g.height * g.width)).map { Float(($0 * 37) % 101) - 50 }
+    x[5] = .nan
+    x[g.width + 9] = .nan
+    let count = g.batch * g.channels * g.outputHeight * g.outputWidth
+    var out = [Float](repeating: 0, count: count), argmax = [Int](repeating: -7, count: count)
+    x.withUnsafeBufferPointer { px in
+        out.withUnsafeMutableBufferPointer { po in
+            argmax.withUnsafeMutableBufferPointer { pa in Pooling.maxPool(px.baseAddress!, g, po.baseAddress!, argmax: pa.baseAddress!) }
+        }
+    }
+    let plane = g.height * g.width
+    for p in 0..<(g.batch * g.channels) {
+        for i in 0..<g.outputHeight {
+            for j in 0..<g.outputWidth {
+                let window = [2 * i * g.width + 2 * j, 2 * i * g.width + 2 * j + 1,
+                              (2 * i + 1) * g.width + 2 * j, (2 * i + 1) * g.width + 2 * j + 1]
+                let winner = window.first { x[p * plane + $0].isNaN } ?? window.max { x[p * plane + $0] < x[p * plane + $1] }!
+                let o = (p * g.outputHeight + i) * g.outputWidth + j
+                #expect(argmax[o] == winner)
+                #expect(out[o].bitPattern == x[p * plane + winner].bitPattern)
+            }
+        }
+    }
+}
