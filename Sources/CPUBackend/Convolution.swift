@@ -70,10 +70,14 @@ public enum Convolution {
                         if last > first { (out + first).update(from: line + first + dx, count: last - first) }
                         if last < ow { (out + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0)) }
                     } else {
-                        for j in 0..<ow {
-                            let xx = j * g.strideWidth + dx
-                            out[j] = xx >= 0 && xx < g.width ? line[xx] : 0
-                        }
+                        // Strided: zeros where the window column falls in the padding, a gather between.
+                        let sw = g.strideWidth
+                        let first = Swift.min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw)
+                        let last = Swift.max(first, Swift.min(ow, g.width - dx <= 0 ? 0 : (g.width - dx + sw - 1) / sw))
+                        if first > 0 { out.update(repeating: 0, count: first) }
+                        let from = line + dx
+                        for j in first..<last { out[j] = from[j &* sw] }
+                        if last < ow { (out + last).update(repeating: 0, count: ow - last) }
                     }
                 }
             }
@@ -115,7 +119,8 @@ public enum Convolution {
                     if g.strideWidth == 1 {
                         for j in firstJ..<lastJ { line[j] += from[j] }
                     } else {
-                        for j in firstJ..<lastJ { line[j * g.strideWidth] += from[j] }
+                        let sw = g.strideWidth
+                        for j in firstJ..<lastJ { line[j &* sw] += from[j] }
                     }
                 }
             }

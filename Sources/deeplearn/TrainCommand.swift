@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule over epochs: cosine or constant.") var schedule: String?
     @Option(help: "Dropout rate after hidden layers (0 for none).") var dropout: Float?
     @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float?
-    @Flag(inversion: .prefixedNo, help: "Augment training images (flip, crop with padding 2, erasing).") var augment: Bool?
+    @Flag(inversion: .prefixedNo, help: "Augment training images (horizontal flip, random crop with padding 2).") var augment: Bool?
     @Option(help: "Seed for initialization, shuffling and dropout.") var seed: UInt64 = 0
     @Option(help: "Directory holding the four Fashion-MNIST IDX files (optionally .gz).") var data: String?
     @Option(help: "Where to write the checkpoint (safetensors).") var output: String?

@@ -58,6 +58,9 @@ let convolutionCases: [ConvCase] = [
                                     padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), outChannels: 3, groups: 1),
     ConvCase(geometry: ConvGeometry(batch: 7, channels: 4, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3,
                                     padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), outChannels: 4, groups: 4),
+    ConvCase(geometry: ConvGeometry(batch: 4, channels: 3, height: 16, width: 17, kernelHeight: 3, kernelWidth: 3,
+                                    strideHeight: 2, strideWidth: 2, padTop: 1, padBottom: 1, padLeft: 2, padRight: 1),
+             outChannels: 5, groups: 1),
 ]
 
 @Test("convolution forward and backward match direct loops", arguments: convolutionCases)
