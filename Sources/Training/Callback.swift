@@ -133,7 +133,9 @@ public final class CSVLogger: Callback {
 
     public func onTrainBegin(model: Model) {
         keys = nil
-        FileManager.default.createFile(atPath: path, contents: nil)
+        if !FileManager.default.createFile(atPath: path, contents: nil) {
+            FileHandle.standardError.write(Data("CSVLogger: cannot create \(path); nothing will be logged\n".utf8))
+        }
         handle = FileHandle(forWritingAtPath: path)
     }
 
