@@ -25,7 +25,7 @@ def main():
     p.add_argument("--deeplearn", default=".build/release/deeplearn")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--model", choices=["mlp", "cnn", "lstm", "gru"], default="mlp")
     a = p.parse_args()
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_pytorch.py")
     ours, theirs = [], []

@@ -6,9 +6,8 @@ import TensorCore
 ///
 /// A cell holds PyTorch's four tensors: `weightIH` `[gates * hidden, input]`, `weightHH`
 /// `[gates * hidden, hidden]` and the biases `biasIH`, `biasHH` `[gates * hidden]`, all drawn from
-/// U(-1/√hidden, 1/√hidden) as in PyTorch. The input's share, `x Wᵢₕᵀ + bᵢₕ`, does not depend on
-/// the state, so sequence layers compute it for all steps with one product (`projectInput`) and
-/// then call `step` once per time step.
+/// U(-1/√hidden, 1/√hidden) as in PyTorch. The input's share of the gates, `x Wᵢₕᵀ + bᵢₕ`
+/// (`projectInput`), does not depend on the state and can be computed ahead of `step`.
 public protocol RecurrentCell: Layer {
     var inputSize: Int { get }
     var hiddenSize: Int { get }
@@ -173,30 +172,32 @@ public class Recurrent: Layer {
         precondition(initialStates == nil || initialStates!.count == cells.count,
                      "\(Self.self): \(cells.count) initial state(s) needed, one per layer, got \(initialStates!.count)")
         let masks = lengths.map { stepMasks($0, batch: n, steps: steps) }
-        var sequence = input
+        // Between layers the sequence stays a list of [N, features] steps: slicing one stacked
+        // tensor per step would cost a gradient the size of the whole sequence per step.
+        var sequence = (0..<steps).map { input.sliced(along: 1, from: $0, to: $0 + 1).squeezed(at: 1) }
         var finalStates: [[Tensor]] = []
         for (layer, cell) in cells.enumerated() {
-            let projected = cell.projectInput(sequence)  // [N, T, gates * hidden], one product
             var state = initialStates?[layer] ?? cell.zeroState(batch: n)
             precondition(state.count == cell.stateCount && state.allSatisfy { $0.shape == [n, cell.hiddenSize] },
                          "\(Self.self): layer \(layer)'s initial state should be \(cell.stateCount) tensor(s) of shape [\(n), \(cell.hiddenSize)], got \(state.map(\.shape))")
-            let last = layer == cells.count - 1
+            let keepOutputs = layer < cells.count - 1 || returnSequences
             var outputs: [Tensor] = []
             for t in 0..<steps {
-                var next = cell.step(projected: projected.sliced(along: 1, from: t, to: t + 1).squeezed(at: 1), state: state)
+                var next = cell.step(projected: cell.projectInput(sequence[t]), state: state)
                 if let masks {
                     // Past its length a sequence keeps its state and outputs zeros.
                     next = zip(next, state).map { new, old in old + masks[t] * (new - old) }
-                    if !last || returnSequences { outputs.append(next[0] * masks[t]) }
-                } else if !last || returnSequences {
+                    if keepOutputs { outputs.append(next[0] * masks[t]) }
+                } else if keepOutputs {
                     outputs.append(next[0])
                 }
                 state = next
             }
             finalStates.append(state)
-            if !last || returnSequences { sequence = Tensor.stack(outputs, along: 1) }
+            sequence = outputs
         }
-        return RecurrentOutput(output: returnSequences ? sequence : finalStates[cells.count - 1][0], states: finalStates)
+        return RecurrentOutput(output: returnSequences ? Tensor.stack(sequence, along: 1) : finalStates[cells.count - 1][0],
+                               states: finalStates)
     }
 
     /// Per step, `[N, 1]` with 1 where the step lies within the sequence's length.

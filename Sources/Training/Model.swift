@@ -28,6 +28,9 @@ public final class Model {
     public private(set) var optimizer: (any Optimizer)?
     public private(set) var loss: Loss?
     public private(set) var metrics: [any Metric] = []
+    /// When set, gradients are rescaled to at most this global L2 norm before each update
+    /// (Keras' `clipnorm`, PyTorch's `clip_grad_norm_`).
+    public private(set) var clipNorm: Float?
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
     /// Where progress goes; `nil` silences it.
@@ -41,11 +44,14 @@ public final class Model {
     /// Runs the network.
     public func callAsFunction(_ input: Tensor) -> Tensor { network(input) }
 
-    /// Chooses how to train. The optimizer must update `network`'s parameters.
-    public func compile(optimizer: any Optimizer, loss: Loss, metrics: [any Metric] = []) {
+    /// Chooses how to train. The optimizer must update `network`'s parameters; `clipNorm`
+    /// caps the global norm of the gradients before each update.
+    public func compile(optimizer: any Optimizer, loss: Loss, metrics: [any Metric] = [], clipNorm: Float? = nil) {
+        precondition(clipNorm.map { $0 > 0 } ?? true, "compile: clipNorm must be positive, got \(clipNorm!)")
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
+        self.clipNorm = clipNorm
     }
 
     private func requireCompiled(_ op: String) -> (any Optimizer, Loss) {
@@ -62,6 +68,7 @@ public final class Model {
         let value = loss(outputs, y)
         optimizer.zeroGrad()
         value.backward()
+        if let clipNorm { clipGradients(optimizer.parameters, maxNorm: clipNorm) }
         optimizer.step()
         return (outputs.detached(), value.scalar)
     }

@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels and per-op overhead; --json prints one machine-readable object.",
-        subcommands: [GemmBench.self, OpsBench.self, MLPBench.self, CNNBench.self, InferenceBench.self])
+        subcommands: [GemmBench.self, OpsBench.self, MLPBench.self, CNNBench.self, LSTMBench.self, GRUBench.self, InferenceBench.self])
 }
 
 /// The process's peak resident memory in MiB (VmHWM on Linux), or nil where unknown.
@@ -145,6 +145,22 @@ struct CNNBench: ParsableCommand {
         abstract: "Train the 2 Conv+pooling network with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
     @OptionGroup var options: TrainingBenchOptions
     func run() { options.run(model: "cnn") }
+}
+
+struct LSTMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lstm",
+        abstract: "Train the row-by-row LSTM (128, last state, Dense 10) with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
+    @OptionGroup var options: TrainingBenchOptions
+    func run() { options.run(model: "lstm") }
+}
+
+struct GRUBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gru",
+        abstract: "Train the row-by-row GRU (128, last state, Dense 10) with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch.")
+    @OptionGroup var options: TrainingBenchOptions
+    func run() { options.run(model: "gru") }
 }
 
 struct InferenceBench: ParsableCommand {

@@ -11,13 +11,15 @@ enum ModelZoo {
         var labelSmoothing: Float
         var dropout: Float
         var augment = false
+        /// Gradients are rescaled to at most this global norm before each step (nil: never).
+        var clipNorm: Float? = nil
     }
 
     /// The augmentations `--augment` applies to 28x28 training images: random horizontal flip
     /// and random crop with 2 pixels of padding.
     static let augmentations: [Augmentation] = [.horizontalFlip(), .randomCrop(padding: 2)]
 
-    static let names = ["mlp", "cnn", "cnn-bn", "resnet"]
+    static let names = ["mlp", "cnn", "cnn-bn", "resnet", "lstm", "gru"]
 
     /// The default recipe of each model: stated in `deeplearn train --help` and BENCHMARKS.md.
     static func recipe(for name: String) -> Recipe {
@@ -36,6 +38,10 @@ enum ModelZoo {
             // smoothing 0.1, augmentation; the network has no dropout.
             return Recipe(epochs: 20, optimizer: "adamw", learningRate: 2e-3, weightDecay: 1e-2, schedule: "cosine",
                           labelSmoothing: 0.1, dropout: 0, augment: true)
+        case "lstm", "gru":
+            // 20 epochs of Adam at 2e-3 with a cosine decay, gradients clipped to norm 1.
+            return Recipe(epochs: 20, optimizer: "adam", learningRate: 2e-3, weightDecay: 0, schedule: "cosine",
+                          labelSmoothing: 0, dropout: 0, clipNorm: 1)
         default:
             // MLP: AdamW (decay 1e-4) at 1e-3 with a cosine decay to zero over 20 epochs, batch 128,
             // dropout 0.2 after each hidden layer.
@@ -88,6 +94,14 @@ enum ModelZoo {
             return Sequential {
                 Reshape([1, 28, 28])
                 makeResNet(inChannels: 1, classes: 10, width: 32, blocksPerStage: [0, 1, 1])
+            }
+        case "lstm", "gru":
+            // The image read row by row: 28 steps of 28 features, one recurrent layer of 128 whose
+            // last state feeds Dense 10.
+            return Sequential {
+                Reshape([28, 28])
+                if name == "lstm" { LSTM(28, 128) } else { GRU(28, 128) }
+                Linear(128, 10)
             }
         default:
             preconditionFailure("ModelZoo: unknown model \(name)")

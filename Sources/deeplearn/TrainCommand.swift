@@ -91,12 +91,13 @@ struct TrainCommand: ParsableCommand {
         say(network.summary(inputShape: [784]))
         say("recipe: \(recipe.epochs) epochs, \(recipe.optimizer) lr \(recipe.learningRate), weight decay \(recipe.weightDecay), "
             + "\(recipe.schedule) schedule, batch \(batchSize), dropout \(recipe.dropout), label smoothing \(recipe.labelSmoothing), "
-            + "augmentation \(recipe.augment ? "on" : "off"), seed \(seed)")
+            + "augmentation \(recipe.augment ? "on" : "off")\(recipe.clipNorm.map { ", gradient norm clipped to \($0)" } ?? ""), seed \(seed)")
 
         let trainer = Model(network)
         let opt = ModelZoo.optimizer(recipe.optimizer, parameters: network.trainableParameters,
                                      learningRate: recipe.learningRate, weightDecay: recipe.weightDecay)
-        trainer.compile(optimizer: opt, loss: .crossEntropy(labelSmoothing: recipe.labelSmoothing), metrics: [Accuracy()])
+        trainer.compile(optimizer: opt, loss: .crossEntropy(labelSmoothing: recipe.labelSmoothing), metrics: [Accuracy()],
+                        clipNorm: recipe.clipNorm)
         if json { trainer.progressOutput = nil }
         var callbacks: [any Callback] = [TerminateOnNaN()]
         if recipe.schedule == "cosine" {
