@@ -30,19 +30,14 @@ public enum Elementwise {
             let n = range.count
             switch f {
             case .negate: map(n, x, y) { -$0 }
-            case .exp: map(n, x, y) { expf($0) }
+            case .exp: VectorMath.map(n, x, y, VectorMath.exp)
             case .log: map(n, x, y) { logf($0) }
             case .log1p: map(n, x, y) { log1pf($0) }
             case .sqrt: map(n, x, y) { $0.squareRoot() }
             case .sin: map(n, x, y) { sinf($0) }
             case .cos: map(n, x, y) { cosf($0) }
-            case .tanh: map(n, x, y) { tanhf($0) }
-            case .sigmoid:
-                // Never exponentiate a large positive number: exp(-|x|) is in (0, 1].
-                map(n, x, y) { v in
-                    let e = expf(-Swift.abs(v))
-                    return v >= 0 ? 1 / (1 + e) : e / (1 + e)
-                }
+            case .tanh: VectorMath.map(n, x, y, VectorMath.tanh)
+            case .sigmoid: VectorMath.map(n, x, y, VectorMath.sigmoid)
             case .abs: map(n, x, y) { Swift.abs($0) }
             case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
             case .erf: map(n, x, y) { erff($0) }
