@@ -12,8 +12,13 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: V) -> V {
         // Outside [-104, 88.7] the result under- or overflows; clamp and fix up at the end.
-        let clamped = x.clamped(lowerBound: V(repeating: -103.97), upperBound: V(repeating: 88.72))
-        let n = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+        var clamped = x
+        clamped.replace(with: -103.97, where: x .< -103.97)
+        clamped.replace(with: 88.72, where: x .> 88.72)
+        // n = round(x / ln2) by the 1.5·2²³ trick: adding it leaves n in the low mantissa bits.
+        let shifted = clamped * 1.44269504088896341 + 12582912
+        let n = shifted - 12582912
+        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         var r = clamped - n * 0.693359375
         r = r - n * -2.12194440e-4
         var p = V(repeating: 1.9875691500e-4)
@@ -25,7 +30,6 @@ public enum VectorMath {
         p = p * r * r + r + 1
         // 2ⁿ built from its exponent bits; n ∈ [-150, 128] (subnormal results included), so split
         // it in two factors that are each a normal float.
-        let ni = SIMD8<Int32>(n)
         let half = ni &>> 1
         let scale1 = unsafeBitCast((half &+ 127) &<< 23, to: V.self)
         let scale2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
