@@ -15,8 +15,9 @@ let package = Package(
         .target(name: "CPUBackend"),
         // Tensor, DType, Shape, random numbers, the primitive ops and the autodiff tape.
         .target(name: "TensorCore", dependencies: ["CPUBackend"]),
-        // Dataset readers (IDX, Fashion-MNIST with a bundled sample), batching.
-        .target(name: "Datasets", dependencies: ["TensorCore"], resources: [.copy("Resources/fashion-mnist-sample")]),
+        // Dataset readers (IDX, Fashion-MNIST with a bundled sample, text with a bundled corpus), batching.
+        .target(name: "Datasets", dependencies: ["TensorCore"],
+                resources: [.copy("Resources/fashion-mnist-sample"), .copy("Resources/shakespeare")]),
         // Layer protocol, layers, initializers, losses.
         .target(name: "Layers", dependencies: ["TensorCore"]),
         // SGD, Adagrad, RMSprop, Adam, AdamW.

@@ -1,0 +1,193 @@
+import Foundation
+import TensorCore
+
+/// Turns text into integer ids and back.
+public protocol Tokenizer: Sendable {
+    /// Ids run over `0..<vocabularySize`.
+    var vocabularySize: Int { get }
+    func encode(_ text: String) -> [Int]
+    func decode(_ ids: [Int]) -> String
+}
+
+/// One id per character (Unicode scalar), the vocabulary being the sorted distinct characters of
+/// the text it was built from. Characters it has never seen encode to `unknown` when the
+/// vocabulary has one (pass `unknown:` when building), else encoding them is a precondition failure.
+public struct CharacterTokenizer: Tokenizer, Equatable {
+    public let characters: [Unicode.Scalar]
+    let ids: [Unicode.Scalar: Int]
+    /// The id unseen characters map to, if any.
+    public let unknownID: Int?
+
+    /// The sorted distinct characters of `text`, plus `unknown` (at the end) when given.
+    public init(text: String, unknown: Unicode.Scalar? = nil) {
+        var set = Set(text.unicodeScalars)
+        if let unknown { set.remove(unknown) }
+        self.init(characters: set.sorted() + (unknown.map { [$0] } ?? []), unknownID: unknown.map { _ in set.count })
+    }
+
+    /// A vocabulary in a given order, e.g. as saved beside a checkpoint.
+    public init(characters: [Unicode.Scalar], unknownID: Int? = nil) {
+        precondition(Set(characters).count == characters.count, "CharacterTokenizer: characters repeat")
+        self.characters = characters
+        ids = Dictionary(uniqueKeysWithValues: characters.enumerated().map { ($1, $0) })
+        self.unknownID = unknownID
+    }
+
+    public var vocabularySize: Int { characters.count }
+
+    public func encode(_ text: String) -> [Int] {
+        text.unicodeScalars.map { c in
+            guard let id = ids[c] ?? unknownID else {
+                preconditionFailure("CharacterTokenizer: \(c.escaped(asASCII: true)) is not in the vocabulary")
+            }
+            return id
+        }
+    }
+
+    public func decode(_ ids: [Int]) -> String {
+        var s = String.UnicodeScalarView()
+        for id in ids {
+            precondition((0..<characters.count).contains(id), "CharacterTokenizer: id \(id) outside 0..<\(characters.count)")
+            s.append(characters[id])
+        }
+        return String(s)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.characters == b.characters && a.unknownID == b.unknownID }
+}
+
+/// Words and punctuation marks as tokens (lower-cased by default), the vocabulary being the
+/// special tokens `<pad>` (id 0) and `<unk>` (id 1), then every word seen at least `minCount`
+/// times, most frequent first (ties alphabetical), at most `maxSize` in all.
+public struct WordTokenizer: Tokenizer {
+    public static let padding = "<pad>", unknown = "<unk>"
+    public let words: [String]
+    let ids: [String: Int]
+    public let lowercased: Bool
+
+    public init(texts: [String], minCount: Int = 1, maxSize: Int? = nil, lowercased: Bool = true) {
+        var counts: [String: Int] = [:]
+        for text in texts {
+            for word in Self.split(text, lowercased: lowercased) { counts[word, default: 0] += 1 }
+        }
+        var kept = counts.filter { $0.value >= minCount }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map(\.key)
+        if let maxSize { kept = Array(kept.prefix(Swift.max(0, maxSize - 2))) }
+        self.init(words: [Self.padding, Self.unknown] + kept, lowercased: lowercased)
+    }
+
+    /// A vocabulary in a given order; it must start with `<pad>` and `<unk>`.
+    public init(words: [String], lowercased: Bool = true) {
+        precondition(words.starts(with: [Self.padding, Self.unknown]), "WordTokenizer: the vocabulary must start with <pad>, <unk>")
+        self.words = words
+        ids = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.lowercased = lowercased
+    }
+
+    public var vocabularySize: Int { words.count }
+
+    /// Runs of letters, digits and apostrophes are words; every other non-space character is a
+    /// token of its own.
+    public static func split(_ text: String, lowercased: Bool = true) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        for c in lowercased ? text.lowercased() : text {
+            if c.isLetter || c.isNumber || c == "'" {
+                current.append(c)
+                continue
+            }
+            if !current.isEmpty { tokens.append(current); current = "" }
+            if !c.isWhitespace { tokens.append(String(c)) }
+        }
+        if !current.isEmpty { tokens.append(current) }
+        return tokens
+    }
+
+    public func encode(_ text: String) -> [Int] { Self.split(text, lowercased: lowercased).map { ids[$0] ?? 1 } }
+
+    /// Tokens joined by spaces; padding is dropped.
+    public func decode(_ ids: [Int]) -> String {
+        ids.filter { $0 != 0 }.map { words[$0] }.joined(separator: " ")
+    }
+}
+
+/// Right-pads (or cuts) id sequences to one length, Keras' `pad_sequences` with
+/// `padding="post"`, `truncating="post"`: ids `[N, length]` (int64) and each sequence's kept length.
+public func padSequences(_ sequences: [[Int]], length: Int? = nil, value: Int = 0) -> (ids: Tensor, lengths: [Int]) {
+    let length = length ?? (sequences.map(\.count).max() ?? 0)
+    var flat: [Int] = []
+    flat.reserveCapacity(sequences.count * length)
+    var lengths: [Int] = []
+    for s in sequences {
+        let kept = s.prefix(length)
+        flat += kept
+        flat += Array(repeating: value, count: length - kept.count)
+        lengths.append(kept.count)
+    }
+    return (Tensor(integers: flat, shape: [sequences.count, length]), lengths)
+}
+
+/// Text bundled with the package for the language-model demos.
+public enum TextCorpus {
+    /// Five plays of Shakespeare (Hamlet, Macbeth, Romeo and Juliet, Julius Caesar, The
+    /// Tempest), 634 thousand characters; see Resources/shakespeare/SOURCE.md.
+    public static func shakespeare() throws -> String {
+        guard let url = Bundle.module.url(forResource: "shakespeare", withExtension: nil)?.appendingPathComponent("shakespeare.txt")
+        else { throw DatasetError.notFound(dataset: "the bundled Shakespeare text", searched: [Bundle.module.bundlePath]) }
+        return try load(url.path)
+    }
+
+    /// A UTF-8 text file, with a descriptive error when it cannot be read.
+    public static func load(_ path: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.fileNotFound(path: path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError.unreadable(path: path, reason: "permission denied or not a file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DatasetError.malformed(path: path, reason: "not UTF-8 text")
+        }
+        return text
+    }
+}
+
+/// Batches of windows from one long id sequence for next-token prediction: each example is
+/// `length` ids and the same window shifted by one as targets, windows starting at random
+/// offsets drawn from a seeded generator.
+public struct LanguageModelBatches {
+    public let ids: [Int]
+    public let length: Int
+
+    public init(ids: [Int], length: Int) {
+        precondition(length > 0 && ids.count > length, "LanguageModelBatches: need more than \(length) ids, got \(ids.count)")
+        self.ids = ids
+        self.length = length
+    }
+
+    /// `count` random windows: inputs and targets, each `[count, length]` int64.
+    public func batch(_ count: Int, using generator: inout RandomGenerator) -> (inputs: Tensor, targets: Tensor) {
+        var inputs: [Int] = [], targets: [Int] = []
+        inputs.reserveCapacity(count * length)
+        targets.reserveCapacity(count * length)
+        for _ in 0..<count {
+            let start = Int(generator.next() % UInt64(ids.count - length))
+            inputs += ids[start..<(start + length)]
+            targets += ids[(start + 1)...(start + length)]
+        }
+        return (Tensor(integers: inputs, shape: [count, length]), Tensor(integers: targets, shape: [count, length]))
+    }
+
+    /// Consecutive non-overlapping windows covering the sequence once (the last partial window
+    /// dropped), `count` at a time: for evaluation.
+    public func sequentialBatches(_ count: Int) -> [(inputs: Tensor, targets: Tensor)] {
+        let windows = (ids.count - 1) / length
+        return stride(from: 0, to: windows, by: count).map { first in
+            let n = Swift.min(count, windows - first)
+            var inputs: [Int] = [], targets: [Int] = []
+            for w in first..<(first + n) {
+                inputs += ids[(w * length)..<((w + 1) * length)]
+                targets += ids[(w * length + 1)...((w + 1) * length)]
+            }
+            return (Tensor(integers: inputs, shape: [n, length]), Tensor(integers: targets, shape: [n, length]))
+        }
+    }
+}
