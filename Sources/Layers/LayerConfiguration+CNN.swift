@@ -200,3 +200,52 @@ extension ConvTranspose2D: ConfigurableLayer {
                   groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
     }
 }
+
+extension LSTM: ConfigurableLayer {
+    public static let typeName = "LSTM"
+    public var configuration: [String: any Sendable] {
+        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
+                  layers: try c.field("layers", of: Self.typeName), returnSequences: (c["returnSequences"] as? Bool) ?? false)
+    }
+}
+
+extension GRU: ConfigurableLayer {
+    public static let typeName = "GRU"
+    public var configuration: [String: any Sendable] {
+        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
+                  layers: try c.field("layers", of: Self.typeName), returnSequences: (c["returnSequences"] as? Bool) ?? false)
+    }
+}
+
+extension SimpleRNN: ConfigurableLayer {
+    public static let typeName = "SimpleRNN"
+    public var configuration: [String: any Sendable] {
+        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences,
+         "nonlinearity": (cells[0] as? SimpleRNNCell)?.nonlinearity == .relu ? "relu" : "tanh"]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
+                  layers: try c.field("layers", of: Self.typeName),
+                  nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh,
+                  returnSequences: (c["returnSequences"] as? Bool) ?? false)
+    }
+}
+
+extension Embedding: ConfigurableLayer {
+    public static let typeName = "Embedding"
+    public var configuration: [String: any Sendable] {
+        var c: [String: any Sendable] = ["count": count, "dimension": dimension]
+        if let paddingIndex { c["paddingIndex"] = paddingIndex }
+        return c
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let padding = (c["paddingIndex"] as? Int) ?? (c["paddingIndex"] as? Double).map { Int($0) }
+        self.init(try c.field("count", of: Self.typeName), try c.field("dimension", of: Self.typeName), paddingIndex: padding)
+    }
+}

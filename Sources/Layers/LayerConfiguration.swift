@@ -41,6 +41,7 @@ public enum LayerRegistry {
         Dropout.self, Flatten.self, Reshape.self, Sequential.self, Conv2D.self, Conv1D.self, MaxPool2D.self,
         AvgPool2D.self, MaxPool1D.self, AvgPool1D.self, GlobalPool.self, AdaptiveAvgPool2D.self, Upsample.self,
         BatchNorm.self, LayerNorm.self, GroupNorm.self, Dropout2D.self, ResidualBlock.self, ConvTranspose2D.self,
+        LSTM.self, GRU.self, SimpleRNN.self, Embedding.self,
     ] as [any ConfigurableLayer.Type]).map { ($0.typeName, $0) })))
 
     public static func register(_ type: any ConfigurableLayer.Type) {

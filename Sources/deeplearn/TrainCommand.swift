@@ -19,6 +19,21 @@ func loadFashionMNIST(_ directory: String?) -> FashionMNIST {
     do { return try FashionMNIST.load(directory: directory) } catch { fail("\(error)") }
 }
 
+/// The network a `train` checkpoint holds: rebuilt from its architecture metadata, or, for a
+/// checkpoint without one, from the zoo model it names. Exits with the reason on failure.
+func loadCheckpoint(_ path: String) -> (network: any Layer, metadata: [String: String]) {
+    do {
+        let (network, metadata) = try Checkpoint.loadModel(path)
+        return (network, metadata)
+    } catch {
+        guard let metadata = try? SafeTensors.load(path).metadata, let name = metadata["model"], ModelZoo.names.contains(name)
+        else { fail("\(error)") }
+        let network = ModelZoo.make(name)
+        do { try Checkpoint.load(path, into: network) } catch { fail("\(error)") }
+        return (network, metadata)
+    }
+}
+
 /// Evaluation shared by `train` and `evaluate`, so that both report the same number.
 func testMetrics(_ network: any Layer, _ data: FashionMNIST) -> [String: Float] {
     let model = Model(network)
@@ -157,8 +172,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let network: any Layer, metadata: [String: String]
-        do { (network, metadata) = try Checkpoint.loadModel(checkpoint) } catch { fail("\(error)") }
+        let (network, metadata) = loadCheckpoint(checkpoint)
         let result = testMetrics(network, loadFashionMNIST(data))
         if json {
             printJSON(["test_accuracy": result["accuracy"]!, "test_loss": result["loss"]!,
@@ -182,8 +196,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let network: any Layer
-        do { network = try Checkpoint.loadModel(checkpoint).model } catch { fail("\(error)") }
+        let network = loadCheckpoint(checkpoint).network
         let images: Tensor
         do {
             images = input.lowercased().contains(".csv")

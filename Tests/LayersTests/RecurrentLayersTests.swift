@@ -137,6 +137,19 @@ func checkAgainstPyTorch(
         #expect(Bidirectional { GRU(3, 4, returnSequences: true) }(Tensor.zeros([2, 5, 3])).shape == [2, 5, 8])
     }
 
+    @Test func recurrentLayersAndEmbeddingsRoundTripThroughTheRegistry() throws {
+        let layers: [any Layer] = [LSTM(3, 4, layers: 2, returnSequences: true), GRU(5, 6), SimpleRNN(2, 3, nonlinearity: .relu),
+                                   Embedding(10, 4, paddingIndex: 0)]
+        for layer in layers {
+            let rebuilt = try LayerRegistry.make(from: LayerRegistry.describe(layer))
+            #expect(rebuilt.description == layer.description)
+            #expect(rebuilt.namedParameters.map(\.name) == layer.namedParameters.map(\.name))
+            #expect(rebuilt.namedParameters.map(\.parameter.shape) == layer.namedParameters.map(\.parameter.shape))
+        }
+        let relu = try LayerRegistry.make(from: LayerRegistry.describe(SimpleRNN(2, 3, nonlinearity: .relu))) as! SimpleRNN
+        #expect((relu.cells[0] as! SimpleRNNCell).nonlinearity == .relu)
+    }
+
     @Test func cellsStepLikeTheirLayers() {
         let cell = Random.withSeed(1) { LSTMCell(3, 4) }
         let layer = Random.withSeed(1) { LSTM(3, 4) }
