@@ -186,6 +186,15 @@ public final class LearnedPositionalEncoding: Layer {
     public var description: String { "LearnedPositionalEncoding(maxLength: \(maxLength), dim: \(dim))" }
 }
 
+/// `Linear(dim, hidden)`, GELU, `Linear(hidden, dim)`: the feed-forward half of a Transformer block.
+func positionwiseFeedForward(dim: Int, hidden: Int) -> Sequential {
+    Sequential {
+        Linear(dim, hidden)
+        GELU()
+        Linear(hidden, dim)
+    }
+}
+
 /// A Transformer encoder block: self-attention and a two-layer GELU feed-forward network, each
 /// with a residual connection and LayerNorm, the norm before each sub-layer (`normFirst`, as in
 /// GPT-2) or after the residual sum (the original post-norm).
@@ -202,11 +211,7 @@ public final class TransformerEncoderBlock: Layer {
         attention = MultiHeadAttention(dim: dim, heads: heads, dropout: dropout)
         norm1 = LayerNorm([dim])
         norm2 = LayerNorm([dim])
-        feedForward = Sequential {
-            Linear(dim, feedForwardDim ?? 4 * dim)
-            GELU()
-            Linear(feedForwardDim ?? 4 * dim, dim)
-        }
+        feedForward = positionwiseFeedForward(dim: dim, hidden: feedForwardDim ?? 4 * dim)
         self.dropout = Dropout(rate: dropout)
         self.normFirst = normFirst
     }
@@ -247,11 +252,7 @@ public final class TransformerDecoderBlock: Layer {
         norm1 = LayerNorm([dim])
         norm2 = LayerNorm([dim])
         norm3 = LayerNorm([dim])
-        feedForward = Sequential {
-            Linear(dim, feedForwardDim ?? 4 * dim)
-            GELU()
-            Linear(feedForwardDim ?? 4 * dim, dim)
-        }
+        feedForward = positionwiseFeedForward(dim: dim, hidden: feedForwardDim ?? 4 * dim)
         self.dropout = Dropout(rate: dropout)
         self.normFirst = normFirst
     }

@@ -201,39 +201,48 @@ extension ConvTranspose2D: ConfigurableLayer {
     }
 }
 
-extension LSTM: ConfigurableLayer {
-    public static let typeName = "LSTM"
-    public var configuration: [String: any Sendable] {
+extension Recurrent {
+    /// The configuration shared by the recurrent layers.
+    var recurrentConfiguration: [String: any Sendable] {
         ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
     }
+
+    /// `inputSize`, `hiddenSize`, `layers` and `returnSequences` read back from a configuration.
+    static func recurrentFields(_ c: [String: any Sendable], of type: String) throws
+        -> (inputSize: Int, hiddenSize: Int, layers: Int, returnSequences: Bool)
+    {
+        (try c.field("inputSize", of: type), try c.field("hiddenSize", of: type), try c.field("layers", of: type),
+         (c["returnSequences"] as? Bool) ?? false)
+    }
+}
+
+extension LSTM: ConfigurableLayer {
+    public static let typeName = "LSTM"
+    public var configuration: [String: any Sendable] { recurrentConfiguration }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
-                  layers: try c.field("layers", of: Self.typeName), returnSequences: (c["returnSequences"] as? Bool) ?? false)
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
 }
 
 extension GRU: ConfigurableLayer {
     public static let typeName = "GRU"
-    public var configuration: [String: any Sendable] {
-        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
-    }
+    public var configuration: [String: any Sendable] { recurrentConfiguration }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
-                  layers: try c.field("layers", of: Self.typeName), returnSequences: (c["returnSequences"] as? Bool) ?? false)
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
 }
 
 extension SimpleRNN: ConfigurableLayer {
     public static let typeName = "SimpleRNN"
     public var configuration: [String: any Sendable] {
-        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences,
-         "nonlinearity": (cells[0] as? SimpleRNNCell)?.nonlinearity == .relu ? "relu" : "tanh"]
+        recurrentConfiguration.merging(["nonlinearity": (cells[0] as? SimpleRNNCell)?.nonlinearity == .relu ? "relu" : "tanh"]) { $1 }
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
-                  layers: try c.field("layers", of: Self.typeName),
-                  nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh,
-                  returnSequences: (c["returnSequences"] as? Bool) ?? false)
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh,
+                  returnSequences: f.returnSequences)
     }
 }
 

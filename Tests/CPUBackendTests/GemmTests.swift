@@ -33,25 +33,32 @@ let gemmCases: [GemmCase] = [
     GemmCase(m: 150, n: 70, k: 513, transposeA: true, transposeB: true),
 ]
 
-@Test("fallback product matches the naive one", arguments: gemmCases)
-func fallbackMatchesNaive(_ c: GemmCase) {
+/// Runs `product` as `c = 2 op(a) op(b) + 1 c` on a C of ones (so accumulation is checked too)
+/// and compares it with the naive product.
+func checkAgainstNaive(_ c: GemmCase, _ product: (
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>
+) -> Void) {
     let a = (0..<(c.m * c.k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
     let b = (0..<(c.k * c.n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
     let expected = naiveProduct(a, b, m: c.m, n: c.n, k: c.k, transposeA: c.transposeA, transposeB: c.transposeB)
-    // beta = 1 on a pre-filled C checks accumulation into the output too.
     var out = [Float](repeating: 1, count: c.m * c.n)
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { pc in
-                Gemm.fallback(
-                    transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
-                    a: pa.baseAddress!, lda: c.transposeA ? c.m : c.k, b: pb.baseAddress!,
-                    ldb: c.transposeB ? c.k : c.n, beta: 1, c: pc.baseAddress!, ldc: c.n)
+                product(pa.baseAddress!, c.transposeA ? c.m : c.k, pb.baseAddress!, c.transposeB ? c.k : c.n, pc.baseAddress!)
             }
         }
     }
     let worst = zip(out, expected).map { Swift.abs($0 - (2 * $1 + 1)) }.max() ?? 0
     #expect(worst < 1e-3 * Float(c.k).squareRoot())
+}
+
+@Test("fallback product matches the naive one", arguments: gemmCases)
+func fallbackMatchesNaive(_ c: GemmCase) {
+    checkAgainstNaive(c) { a, lda, b, ldb, out in
+        Gemm.fallback(transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: out, ldc: c.n)
+    }
 }
 
 @Test func systemBLASAgreesWithFallbackWhenPresent() {
@@ -87,20 +94,8 @@ let splitCases: [GemmCase] = [
 
 @Test("split products match the naive one", arguments: splitCases, [true, false])
 func splitProductMatchesNaive(_ c: GemmCase, splitOverCores: Bool) {
-    let a = (0..<(c.m * c.k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
-    let b = (0..<(c.k * c.n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
-    let expected = naiveProduct(a, b, m: c.m, n: c.n, k: c.k, transposeA: c.transposeA, transposeB: c.transposeB)
-    var out = [Float](repeating: 1, count: c.m * c.n)
-    a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-            out.withUnsafeMutableBufferPointer { pc in
-                Gemm.sgemm(
-                    transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
-                    a: pa.baseAddress!, lda: c.transposeA ? c.m : c.k, b: pb.baseAddress!,
-                    ldb: c.transposeB ? c.k : c.n, beta: 1, c: pc.baseAddress!, ldc: c.n, splitOverCores: splitOverCores)
-            }
-        }
+    checkAgainstNaive(c) { a, lda, b, ldb, out in
+        Gemm.sgemm(transposeA: c.transposeA, transposeB: c.transposeB, m: c.m, n: c.n, k: c.k, alpha: 2,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: out, ldc: c.n, splitOverCores: splitOverCores)
     }
-    let worst = zip(out, expected).map { Swift.abs($0 - (2 * $1 + 1)) }.max() ?? 0
-    #expect(worst < 1e-3 * Float(c.k).squareRoot())
 }
