@@ -36,6 +36,18 @@ func smallModel(seed: UInt64 = 0) -> Model {
         #expect(model.predict(tx).shape == [300, 3])
     }
 
+    @Test func clipNormCapsTheGlobalGradientNormOfEachStep() {
+        let layer = Linear(3, 2)
+        layer.weight.value = .zeros([2, 3])
+        layer.bias!.value = .zeros([2])
+        let model = Model(layer)
+        // Squared error against huge targets: the raw gradient norm is in the thousands.
+        model.compile(optimizer: SGD(layer.trainableParameters, learningRate: 1), loss: .meanSquaredError, clipNorm: 0.5)
+        model.trainStep(Tensor([[1, 2, 3]]), Tensor([[1000, -1000]]))
+        let moved = (layer.weight.value * layer.weight.value).sum().scalar + (layer.bias!.value * layer.bias!.value).sum().scalar
+        #expect(Swift.abs(moved.squareRoot() - 0.5) < 1e-4, "step norm \(moved.squareRoot())")
+    }
+
     @Test func sameSeedSameHistory() {
         let (x, y) = argmaxProblem(200, seed: 1)
         let a = smallModel().fit(x, y, epochs: 2, batchSize: 16, seed: 5)
