@@ -176,18 +176,28 @@ public struct LanguageModelBatches {
         return (Tensor(integers: inputs, shape: [count, length]), Tensor(integers: targets, shape: [count, length]))
     }
 
-    /// Consecutive non-overlapping windows covering the sequence once (the last partial window
-    /// dropped), `count` at a time: for evaluation.
-    public func sequentialBatches(_ count: Int) -> [(inputs: Tensor, targets: Tensor)] {
-        let windows = (ids.count - 1) / length
-        return stride(from: 0, to: windows, by: count).map { first in
-            let n = Swift.min(count, windows - first)
+    /// One pass over the sequence read as `count` contiguous streams, `length` ids at a time,
+    /// for truncated backpropagation through time and for evaluating a recurrent model on the
+    /// whole text: batch k holds every stream's k-th window (`[count, length]`, the last batch
+    /// possibly shorter), so a model can carry its state from one batch to the next. The
+    /// streams start `offset` ids in (`0..<length`, to vary the window boundaries between
+    /// epochs); the few ids past an even split into `count` streams are left out.
+    public func streamBatches(_ count: Int, offset: Int = 0) -> [(inputs: Tensor, targets: Tensor)] {
+        precondition(count > 0 && (0..<length).contains(offset),
+                     "LanguageModelBatches.streamBatches: need count > 0 and offset in 0..<\(length), got \(count), \(offset)")
+        let streamLength = (ids.count - 1 - offset) / count
+        precondition(streamLength > 0, "LanguageModelBatches: \(ids.count) ids cannot make \(count) streams")
+        return stride(from: 0, to: streamLength, by: length).map { first in
+            let width = Swift.min(length, streamLength - first)
             var inputs: [Int] = [], targets: [Int] = []
-            for w in first..<(first + n) {
-                inputs += ids[(w * length)..<((w + 1) * length)]
-                targets += ids[(w * length + 1)...((w + 1) * length)]
+            inputs.reserveCapacity(count * width)
+            targets.reserveCapacity(count * width)
+            for stream in 0..<count {
+                let start = offset + stream * streamLength + first
+                inputs += ids[start..<(start + width)]
+                targets += ids[(start + 1)...(start + width)]
             }
-            return (Tensor(integers: inputs, shape: [n, length]), Tensor(integers: targets, shape: [n, length]))
+            return (Tensor(integers: inputs, shape: [count, width]), Tensor(integers: targets, shape: [count, width]))
         }
     }
 }

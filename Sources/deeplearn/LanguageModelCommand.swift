@@ -37,10 +37,13 @@ struct LanguageModelTrain: ParsableCommand {
         abstract: "Train a character-level language model; report validation bits per character.",
         discussion: """
             The text (the bundled Shakespeare unless --text is given) is split 90/10 into training and \
-            validation parts. Each step trains on --batch-size random windows of --context characters with AdamW \
-            (weight decay 0.01), a linear warm-up then a cosine decay, gradients clipped to norm 1. Validation bits \
-            per character are measured on consecutive windows of the held-out tenth and compared with the unigram \
-            baseline (character frequencies of the training part).
+            validation parts. Each step trains on --batch-size sequences of --context characters: for the LSTM, \
+            contiguous streams through the training text whose state carries from step to step (truncated \
+            backpropagation through time); for the transformer, random windows. AdamW (weight decay 0.01), a linear \
+            warm-up then a cosine decay, gradients clipped to norm 1. Validation bits per character are measured \
+            over the whole held-out tenth read as one text (the LSTM carries its state; the transformer slides its \
+            window by half its context) and compared with the unigram baseline (character frequencies of the \
+            training part).
             """)
 
     @Option(help: "Architecture: lstm or transformer.") var arch = "lstm"
@@ -79,9 +82,9 @@ struct LanguageModelTrain: ParsableCommand {
             fail("the text is too short for windows of \(recipe.context) characters (\(ids.count) characters)")
         }
         let training = LanguageModelBatches(ids: Array(ids[..<cut]), length: recipe.context)
-        let validation = LanguageModelBatches(ids: Array(ids[cut...]), length: recipe.context)
+        let validation = Array(ids[cut...])
         let say: (String) -> Void = json ? { _ in } : { print($0); fflush(nil) }
-        let unigram = unigramBits(train: training.ids, validation: validation.ids, vocabularySize: tokenizer.vocabularySize)
+        let unigram = unigramBits(train: training.ids, validation: validation, vocabularySize: tokenizer.vocabularySize)
         say("text: \(text ?? "bundled Shakespeare") — \(ids.count) characters, vocabulary \(tokenizer.vocabularySize); "
             + "unigram baseline \(String(format: "%.3f", unigram)) bits/char on validation")
 
@@ -96,10 +99,28 @@ struct LanguageModelTrain: ParsableCommand {
         let start = Date()
         var recentLoss: [Float] = []
         var curve: [[String: Any]] = []
+        // The LSTM reads the training text as contiguous streams and carries its state from one
+        // step to the next (truncated backpropagation through time); the transformer trains on
+        // random windows.
+        let recurrent = model as? RecurrentLanguageModel
+        var streams: [(inputs: Tensor, targets: Tensor)] = [], nextStream = 0
+        var states: [[Tensor]]? = nil
         for step in 0..<recipe.steps {
             optimizer.learningRate = schedule.learningRate(at: step)
-            let (inputs, targets) = training.batch(recipe.batchSize, using: &generator)
-            let logits = model(inputs)
+            let inputs: Tensor, targets: Tensor, logits: Tensor
+            if let recurrent {
+                if nextStream == streams.count {
+                    streams = training.streamBatches(recipe.batchSize, offset: Int(generator.next() % UInt64(recipe.context)))
+                    (nextStream, states) = (0, nil)
+                }
+                (inputs, targets) = streams[nextStream]
+                nextStream += 1
+                let output = recurrent.run(inputs, states: states)
+                (logits, states) = (output.logits, output.states.map { $0.map { $0.detached() } })
+            } else {
+                (inputs, targets) = training.batch(recipe.batchSize, using: &generator)
+                logits = model(inputs)
+            }
             let loss = crossEntropy(logits: logits.reshaped(to: [inputs.scalarCount, tokenizer.vocabularySize]),
                                     labels: targets.reshaped(to: [targets.scalarCount]))
             optimizer.zeroGrad()
@@ -109,17 +130,17 @@ struct LanguageModelTrain: ParsableCommand {
             recentLoss.append(loss.scalar / Float(log(2.0)))
             let done = step + 1
             if evalEvery > 0 && done % evalEvery == 0 && done < recipe.steps {
-                // A quick look at the first 64 validation windows; the full set at the end.
-                let bpc = validationBits(model, validation, limit: 64)
+                // A quick look at the first tenth of the validation text; all of it at the end.
+                let bpc = model.bitsPerToken(text: Array(validation.prefix(validation.count / 10)), batchSize: 8)
                 let trainBits = recentLoss.reduce(0, +) / Float(recentLoss.count)
                 recentLoss.removeAll()
                 curve.append(["step": done, "train_bpc": trainBits, "val_bpc_quick": bpc])
                 say("step \(done)/\(recipe.steps) — train \(String(format: "%.3f", trainBits)) bits/char, "
-                    + "validation (first 64 windows) \(String(format: "%.3f", bpc)) — \(Int(Date().timeIntervalSince(start)))s")
+                    + "validation (first tenth) \(String(format: "%.3f", bpc)) — \(Int(Date().timeIntervalSince(start)))s")
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        let bpc = validationBits(model, validation, limit: nil)
+        let bpc = model.bitsPerToken(text: validation, batchSize: 64)
         say("validation: \(String(format: "%.3f", bpc)) bits/char (unigram \(String(format: "%.3f", unigram))) after \(Int(seconds))s")
 
         let outputPath = output ?? "runs/lm-\(arch).safetensors"
@@ -135,24 +156,12 @@ struct LanguageModelTrain: ParsableCommand {
             fail("could not write checkpoint \(outputPath): \(error)")
         }
         var rng = RandomGenerator(seed: seed)
-        let sample = tokenizer.decode(model.sample(prompt: tokenizer.encode("\n"), count: 300, temperature: 0.8,
-                                                      window: recipe.context, using: &rng))
+        let sample = tokenizer.decode(model.sample(prompt: tokenizer.encode("\n"), count: 300, temperature: 0.8, using: &rng))
         say("checkpoint: \(outputPath)\nsample (temperature 0.8):\n\(sample)")
         if json {
             printJSON(["arch": arch, "val_bpc": bpc, "unigram_bpc": unigram, "steps": recipe.steps, "seconds": seconds,
                        "parameters": model.parameterCount(), "checkpoint": outputPath, "curve": curve, "sample": sample])
         }
-    }
-
-    /// Mean bits per character over consecutive validation windows (the first `limit` if given).
-    func validationBits(_ model: any LanguageModel, _ data: LanguageModelBatches, limit: Int?) -> Float {
-        var total: Double = 0, windows = 0
-        for (inputs, targets) in data.sequentialBatches(64) {
-            if let limit, windows >= limit { break }
-            total += Double(model.bitsPerToken(inputs: inputs, targets: targets)) * Double(inputs.shape[0])
-            windows += inputs.shape[0]
-        }
-        return Float(total / Double(windows))
     }
 
     /// Cross-entropy (bits) of the validation characters under the training part's character
@@ -194,7 +203,6 @@ struct LanguageModelSample: ParsableCommand {
         let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: context)
         do { try Checkpoint.load(checkpoint, into: model) } catch { fail("\(error)") }
         var rng = RandomGenerator(seed: seed)
-        print(tokenizer.decode(model.sample(prompt: tokenizer.encode(prompt), count: length, temperature: temperature,
-                                                 window: context, using: &rng)))
+        print(tokenizer.decode(model.sample(prompt: tokenizer.encode(prompt), count: length, temperature: temperature, using: &rng)))
     }
 }

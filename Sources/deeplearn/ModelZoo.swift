@@ -93,7 +93,7 @@ enum ModelZoo {
             // (`blocksPerStage: [2, 2, 2]`) train 3x slower on 2 cores for little gain here.
             return Sequential {
                 Reshape([1, 28, 28])
-                makeResNet(inChannels: 1, classes: 10, width: 32, blocksPerStage: [0, 1, 1])
+                makeResNet(inChannels: 1, classes: 10, width: 32, blocksPerStage: [1, 1, 1])
             }
         case "lstm", "gru":
             // The image read row by row: 28 steps of 28 features, one recurrent layer of 128 whose

@@ -39,9 +39,13 @@ import Testing
         #expect(zip(inputs.integers, targets.integers).allSatisfy { $1 == $0 + 1 })
         var again = RandomGenerator(seed: 3)
         #expect(batches.batch(4, using: &again).inputs.integers == inputs.integers)
-        let sequential = batches.sequentialBatches(4)
-        #expect(sequential.map { $0.inputs.shape[0] } == [4, 2])
-        #expect(sequential[1].inputs.integers.last == 47 && sequential[1].targets.integers.last == 48)
+        // 49 (input, target) pairs in 4 streams of 12: windows of 8 then 4, stream 1 from id 12.
+        let streams = batches.streamBatches(4)
+        #expect(streams.map(\.inputs.shape) == [[4, 8], [4, 4]])
+        #expect(streams[0].inputs.integers[8..<16] == [12, 13, 14, 15, 16, 17, 18, 19])
+        #expect(streams[1].inputs.integers[4..<8] == [20, 21, 22, 23])
+        #expect(streams.allSatisfy { zip($0.inputs.integers, $0.targets.integers).allSatisfy { $1 == $0 + 1 } })
+        #expect(batches.streamBatches(4, offset: 3)[0].inputs.integers.first == 3)
     }
 
     @Test func theBundledCorpusIsShakespeare() throws {

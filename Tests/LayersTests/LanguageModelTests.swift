@@ -1,3 +1,4 @@
+import Foundation
 import Layers
 import TensorCore
 import Testing
@@ -33,5 +34,55 @@ import Testing
         uniform.head.bias!.value = .zeros([4])
         let ids = Tensor(integers: [0, 1, 2, 3], shape: [1, 4])
         #expect(Swift.abs(uniform.bitsPerToken(inputs: ids, targets: ids) - 2) < 1e-5)
+    }
+
+    /// Reading a text in 256-id pieces with the state carried is reading it in one pass.
+    @Test func recurrentTextBitsCarryTheState() {
+        let model = Random.withSeed(3) { RecurrentLanguageModel(vocabularySize: 6, embeddingDim: 4, hiddenSize: 8) }
+        var rng = RandomGenerator(seed: 4)
+        let ids = (0..<601).map { _ in Int(rng.next() % 6) }
+        let onePass = model.bitsPerToken(inputs: Tensor(integers: Array(ids.dropLast()), shape: [1, 600]),
+                                         targets: Tensor(integers: Array(ids.dropFirst()), shape: [1, 600]))
+        #expect(Swift.abs(model.bitsPerToken(text: ids, batchSize: 1) - onePass) < 1e-4)
+        // Two streams: each half read in one pass from the zero state.
+        let half = { (part: ArraySlice<Int>) in
+            model.bitsPerToken(inputs: Tensor(integers: Array(part.dropLast()), shape: [1, 300]),
+                               targets: Tensor(integers: Array(part.dropFirst()), shape: [1, 300]))
+        }
+        let halves = (half(ids[0...300]) + half(ids[300...600])) / 2
+        #expect(Swift.abs(model.bitsPerToken(text: ids, batchSize: 2) - halves) < 1e-4)
+    }
+
+    /// The sliding window scores every id once, from the window that first reaches it.
+    @Test func windowedTextBitsSlideByHalfAContext() {
+        let model = Random.withSeed(5) { TransformerLanguageModel(vocabularySize: 5, context: 6, dim: 8, heads: 2, layers: 1) }
+        var rng = RandomGenerator(seed: 6)
+        let ids = (0..<16).map { _ in Int(rng.next() % 5) }
+        // Windows of 6 start at 0, 3, 6 and 9 (the last one flush with the end).
+        var total: Float = 0
+        for (start, firstScored) in [(0, 0), (3, 3), (6, 3), (9, 3)] {
+            let window = Array(ids[start..<(start + 7)])
+            let logits = model(Tensor(integers: Array(window.prefix(6)), shape: [1, 6]))
+            let scored = logits.sliced(along: 1, from: firstScored, to: 6)
+            let bits = withoutGradients {
+                crossEntropy(logits: scored.reshaped(to: [6 - firstScored, 5]),
+                             labels: Tensor(integers: Array(window[(firstScored + 1)...]), shape: [6 - firstScored])).scalar
+            }
+            total += bits / Float(Foundation.log(2.0)) * Float(6 - firstScored)
+        }
+        #expect(Swift.abs(model.bitsPerToken(text: ids, batchSize: 3) - total / 15) < 1e-4)
+    }
+
+    /// Sampling an LSTM one id at a time with its state equals rerunning the whole text.
+    @Test func recurrentSamplingCarriesTheState() {
+        let model = Random.withSeed(7) { RecurrentLanguageModel(vocabularySize: 6, embeddingDim: 4, hiddenSize: 8) }
+        var rng = RandomGenerator(seed: 1)
+        let sampled = model.sample(prompt: [2, 4], count: 12, temperature: 0, using: &rng)
+        var greedy = [2, 4]
+        for _ in 0..<12 {
+            let last = model(Tensor(integers: greedy, shape: [1, greedy.count])).sliced(along: 1, from: greedy.count - 1).scalars
+            greedy.append(last.indices.max { last[$0] < last[$1] }!)
+        }
+        #expect(sampled == greedy)
     }
 }
