@@ -13,21 +13,24 @@ struct LanguageModelCommand: ParsableCommand {
 enum CharacterModels {
     struct Recipe {
         var steps: Int, batchSize: Int, context: Int, learningRate: Float, warmup: Int
+        /// The LSTM's hidden size or the transformer's model dimension, and its layer count.
+        var width: Int, layers: Int
     }
 
     static let names = ["lstm", "transformer"]
 
     static func recipe(_ arch: String) -> Recipe {
         arch == "lstm"
-            ? Recipe(steps: 1500, batchSize: 32, context: 64, learningRate: 3e-3, warmup: 50)
-            : Recipe(steps: 1500, batchSize: 32, context: 128, learningRate: 1e-3, warmup: 100)
+            ? Recipe(steps: 1500, batchSize: 32, context: 64, learningRate: 3e-3, warmup: 50, width: 256, layers: 1)
+            : Recipe(steps: 1500, batchSize: 32, context: 128, learningRate: 1e-3, warmup: 100, width: 128, layers: 3)
     }
 
-    /// LSTM: embedding 64, one LSTM layer of 256. Transformer: dim 128, 4 heads, 3 pre-norm blocks.
-    static func make(_ arch: String, vocabularySize: Int, context: Int) -> any LanguageModel {
+    /// LSTM: embedding 64, `layers` LSTM layers of `width`. Transformer: model dimension `width`,
+    /// heads of 32 dimensions, `layers` pre-norm blocks, learned positions for `context`.
+    static func make(_ arch: String, vocabularySize: Int, context: Int, width: Int, layers: Int) -> any LanguageModel {
         arch == "lstm"
-            ? RecurrentLanguageModel(vocabularySize: vocabularySize, embeddingDim: 64, hiddenSize: 256)
-            : TransformerLanguageModel(vocabularySize: vocabularySize, context: context, dim: 128, heads: 4, layers: 3)
+            ? RecurrentLanguageModel(vocabularySize: vocabularySize, embeddingDim: 64, hiddenSize: width, layers: layers)
+            : TransformerLanguageModel(vocabularySize: vocabularySize, context: context, dim: width, heads: max(1, width / 32), layers: layers)
     }
 }
 
@@ -52,6 +55,8 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "Windows per step.") var batchSize: Int?
     @Option(help: "Characters per window.") var context: Int?
     @Option(help: "Peak learning rate.") var learningRate: Float?
+    @Option(help: "The LSTM's hidden size or the transformer's model dimension (a multiple of 32).") var width: Int?
+    @Option(help: "LSTM layers or transformer blocks.") var layers: Int?
     @Option(help: "Measure validation every this many steps (0: only at the end).") var evalEvery = 250
     @Option(help: "Seed for initialization and window sampling.") var seed: UInt64 = 0
     @Option(help: "Where to write the checkpoint (safetensors).") var output: String?
@@ -59,9 +64,10 @@ struct LanguageModelTrain: ParsableCommand {
 
     func validate() throws {
         guard CharacterModels.names.contains(arch) else { throw ValidationError("unknown architecture '\(arch)'; choose lstm or transformer") }
-        for (name, value) in [("--steps", steps), ("--batch-size", batchSize), ("--context", context)] {
+        for (name, value) in [("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--width", width), ("--layers", layers)] {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
         }
+        if arch == "transformer", let width, width % 32 != 0 { throw ValidationError("--width must be a multiple of 32 for the transformer, got \(width)") }
         if let learningRate, learningRate <= 0 { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
         guard evalEvery >= 0 else { throw ValidationError("--eval-every must be at least 0, got \(evalEvery)") }
     }
@@ -72,6 +78,8 @@ struct LanguageModelTrain: ParsableCommand {
         recipe.batchSize = batchSize ?? recipe.batchSize
         recipe.context = context ?? recipe.context
         recipe.learningRate = learningRate ?? recipe.learningRate
+        recipe.width = width ?? recipe.width
+        recipe.layers = layers ?? recipe.layers
         recipe.warmup = min(recipe.warmup, recipe.steps / 10)  // short runs warm up for a tenth
         let corpus: String
         do { corpus = try text.map(TextCorpus.load) ?? TextCorpus.shakespeare() } catch { fail("\(error)") }
@@ -89,7 +97,8 @@ struct LanguageModelTrain: ParsableCommand {
             + "unigram baseline \(String(format: "%.3f", unigram)) bits/char on validation")
 
         Random.seed(seed)
-        let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: recipe.context)
+        let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: recipe.context,
+                                         width: recipe.width, layers: recipe.layers)
         say("\(model) — \(model.parameterCount()) parameters")
         say("recipe: \(recipe.steps) steps of \(recipe.batchSize) x \(recipe.context) characters, adamw lr \(recipe.learningRate) "
             + "(warm-up \(recipe.warmup), cosine), weight decay 0.01, clip norm 1, seed \(seed)")
@@ -150,6 +159,7 @@ struct LanguageModelTrain: ParsableCommand {
             let vocabulary = String(String.UnicodeScalarView(tokenizer.characters))
             try Checkpoint.save(model, to: outputPath, metadata: [
                 "kind": "character-language-model", "arch": arch, "context": String(recipe.context),
+                "width": String(recipe.width), "layers": String(recipe.layers),
                 "vocabulary": vocabulary, "val_bpc": String(bpc), "steps": String(recipe.steps), "seed": String(seed),
             ])
         } catch {
@@ -194,13 +204,14 @@ struct LanguageModelSample: ParsableCommand {
         let metadata: [String: String]
         do { metadata = try SafeTensors.load(checkpoint).metadata } catch { fail("\(error)") }
         guard metadata["kind"] == "character-language-model", let arch = metadata["arch"], CharacterModels.names.contains(arch),
-              let context = metadata["context"].flatMap(Int.init), let vocabulary = metadata["vocabulary"]
+              let context = metadata["context"].flatMap(Int.init), let vocabulary = metadata["vocabulary"],
+              let width = metadata["width"].flatMap(Int.init), let layers = metadata["layers"].flatMap(Int.init)
         else { fail("\(checkpoint): not a checkpoint written by `deeplearn lm train`") }
         let tokenizer = CharacterTokenizer(characters: Array(vocabulary.unicodeScalars))
         if let unknown = prompt.unicodeScalars.first(where: { !tokenizer.characters.contains($0) }) {
             fail("the prompt's character \(unknown.escaped(asASCII: true)) is not in the model's vocabulary")
         }
-        let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: context)
+        let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: context, width: width, layers: layers)
         do { try Checkpoint.load(checkpoint, into: model) } catch { fail("\(error)") }
         var rng = RandomGenerator(seed: seed)
         print(tokenizer.decode(model.sample(prompt: tokenizer.encode(prompt), count: length, temperature: temperature, using: &rng)))
