@@ -171,6 +171,9 @@ public class Recurrent: Layer {
         let (n, steps) = (input.shape[0], input.shape[1])
         precondition(initialStates == nil || initialStates!.count == cells.count,
                      "\(Self.self): \(cells.count) initial state(s) needed, one per layer, got \(initialStates!.count)")
+        if lengths == nil, let lstmCells = cells as? [LSTMCell] {
+            return runFused(lstmCells, input, initialStates: initialStates)
+        }
         let masks = lengths.map { stepMasks($0, batch: n, steps: steps) }
         // Between layers the sequence stays a list of [N, features] steps: slicing one stacked
         // tensor per step would cost a gradient the size of the whole sequence per step.
@@ -198,6 +201,26 @@ public class Recurrent: Layer {
         }
         return RecurrentOutput(output: returnSequences ? Tensor.stack(sequence, along: 1) : finalStates[cells.count - 1][0],
                                states: finalStates)
+    }
+
+    /// LSTM layers without lengths: each layer's input projected for all steps in one product,
+    /// then the recurrence as one primitive (`lstmRecurrence`).
+    private func runFused(_ cells: [LSTMCell], _ input: Tensor, initialStates: [[Tensor]]?) -> RecurrentOutput {
+        let (n, steps) = (input.shape[0], input.shape[1])
+        var sequence = input
+        var finalStates: [[Tensor]] = []
+        for (layer, cell) in cells.enumerated() {
+            let h = cell.hiddenSize
+            let state = initialStates?[layer] ?? cell.zeroState(batch: n)
+            precondition(state.count == 2 && state.allSatisfy { $0.shape == [n, h] },
+                         "\(Self.self): layer \(layer)'s initial state should be 2 tensor(s) of shape [\(n), \(h)], got \(state.map(\.shape))")
+            let projected = cell.projectInput(sequence) + cell.biasHH.value
+            let hc = lstmRecurrence(projected, weightHH: cell.weightHH.value, h0: state[0], c0: state[1])
+            let last = hc.sliced(along: 1, from: steps - 1).squeezed(at: 1)
+            finalStates.append([last.sliced(along: 1, from: 0, to: h), last.sliced(along: 1, from: h, to: 2 * h)])
+            sequence = hc.sliced(along: 2, from: 0, to: h)
+        }
+        return RecurrentOutput(output: returnSequences ? sequence : finalStates[cells.count - 1][0], states: finalStates)
     }
 
     /// Per step, `[N, 1]` with 1 where the step lies within the sequence's length.

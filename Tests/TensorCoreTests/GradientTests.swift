@@ -173,6 +173,14 @@ let gradCases: [GradCase] = [
     GradCase("maxPool1d avgPool1d", { [distinct([2, 2, 8])] }) {
         maxPool1d($0[0], kernelSize: 2) + avgPool1d($0[0], kernelSize: 2)
     },
+    GradCase("lstmRecurrence", { [values([2, 3, 12]), values([12, 3], seed: 9, low: -1, high: 1),
+                                  values([2, 3], seed: 10), values([2, 3], seed: 11)] }) {
+        lstmRecurrence($0[0], weightHH: $0[1], h0: $0[2], c0: $0[3])
+    },
+    GradCase("lstmRecurrence, one vector and a tail", { [values([2, 2, 36]), values([36, 9], seed: 9, low: -0.5, high: 0.5),
+                                                        values([2, 9], seed: 10), values([2, 9], seed: 11)] }) {
+        lstmRecurrence($0[0], weightHH: $0[1], h0: $0[2], c0: $0[3])
+    },
     // A composite: a two-layer network with a cross-entropy loss.
     GradCase("mlp cross-entropy", { [values([4, 3]), values([3, 5], seed: 9), values([5], seed: 10)] }) { xs in
         let logits = matmul(tanh(matmul(xs[0], xs[1]) + xs[2]), Tensor.eye(5))
