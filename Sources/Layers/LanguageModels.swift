@@ -18,15 +18,18 @@ public protocol LanguageModel: Layer {
     func sample(prompt: [Int], count: Int, temperature: Float, using generator: inout RandomGenerator) -> [Int]
 }
 
-/// Embedding, stacked LSTM layers and a linear read-out (a char-RNN).
+/// Embedding, stacked LSTM layers and a linear read-out (a char-RNN), with dropout (in training
+/// mode) on the embeddings and on the LSTM's outputs.
 public final class RecurrentLanguageModel: LanguageModel {
     public let embedding: Embedding
     public let lstm: LSTM
+    public let dropout: Dropout
     public let head: Linear
 
-    public init(vocabularySize: Int, embeddingDim: Int = 64, hiddenSize: Int = 256, layers: Int = 1) {
+    public init(vocabularySize: Int, embeddingDim: Int = 64, hiddenSize: Int = 256, layers: Int = 1, dropout: Float = 0) {
         embedding = Embedding(vocabularySize, embeddingDim)
         lstm = LSTM(embeddingDim, hiddenSize, layers: layers, returnSequences: true)
+        self.dropout = Dropout(rate: dropout)
         head = Linear(hiddenSize, vocabularySize)
     }
 
@@ -39,8 +42,8 @@ public final class RecurrentLanguageModel: LanguageModel {
     /// (zeros when nil), and the states after the last id: passing them to the next call reads
     /// a longer text in pieces.
     public func run(_ ids: Tensor, states: [[Tensor]]? = nil) -> (logits: Tensor, states: [[Tensor]]) {
-        let output = lstm.run(embedding(ids), initialStates: states)
-        return (head(output.output), output.states)
+        let output = lstm.run(dropout(embedding(ids)), initialStates: states)
+        return (head(dropout(output.output)), output.states)
     }
 
     /// Reads the text as `batchSize` contiguous streams, 256 ids at a time, carrying the state.
@@ -78,7 +81,7 @@ public final class RecurrentLanguageModel: LanguageModel {
     }
 
     public var description: String {
-        "RecurrentLanguageModel(vocabulary: \(vocabularySize), \(embedding), \(lstm))"
+        "RecurrentLanguageModel(vocabulary: \(vocabularySize), \(embedding), \(lstm)\(dropout.rate > 0 ? ", \(dropout)" : ""))"
     }
 }
 

@@ -15,6 +15,7 @@ enum CharacterModels {
         var steps: Int, batchSize: Int, context: Int, learningRate: Float, warmup: Int
         /// The LSTM's hidden size or the transformer's model dimension, and its layer count.
         var width: Int, layers: Int
+        var dropout: Float = 0
     }
 
     static let names = ["lstm", "transformer"]
@@ -27,10 +28,11 @@ enum CharacterModels {
 
     /// LSTM: embedding 64, `layers` LSTM layers of `width`. Transformer: model dimension `width`,
     /// heads of 32 dimensions, `layers` pre-norm blocks, learned positions for `context`.
-    static func make(_ arch: String, vocabularySize: Int, context: Int, width: Int, layers: Int) -> any LanguageModel {
+    static func make(_ arch: String, vocabularySize: Int, context: Int, width: Int, layers: Int, dropout: Float = 0) -> any LanguageModel {
         arch == "lstm"
-            ? RecurrentLanguageModel(vocabularySize: vocabularySize, embeddingDim: 64, hiddenSize: width, layers: layers)
-            : TransformerLanguageModel(vocabularySize: vocabularySize, context: context, dim: width, heads: max(1, width / 32), layers: layers)
+            ? RecurrentLanguageModel(vocabularySize: vocabularySize, embeddingDim: 64, hiddenSize: width, layers: layers, dropout: dropout)
+            : TransformerLanguageModel(vocabularySize: vocabularySize, context: context, dim: width, heads: max(1, width / 32),
+                                       layers: layers, dropout: dropout)
     }
 }
 
@@ -57,6 +59,7 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "Peak learning rate.") var learningRate: Float?
     @Option(help: "The LSTM's hidden size or the transformer's model dimension (a multiple of 32).") var width: Int?
     @Option(help: "LSTM layers or transformer blocks.") var layers: Int?
+    @Option(help: "Dropout rate in training (LSTM: on its inputs and outputs; transformer: in each block).") var dropout: Float?
     @Option(help: "Measure validation every this many steps (0: only at the end).") var evalEvery = 250
     @Option(help: "Seed for initialization and window sampling.") var seed: UInt64 = 0
     @Option(help: "Where to write the checkpoint (safetensors).") var output: String?
@@ -68,6 +71,7 @@ struct LanguageModelTrain: ParsableCommand {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
         }
         if arch == "transformer", let width, width % 32 != 0 { throw ValidationError("--width must be a multiple of 32 for the transformer, got \(width)") }
+        if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         if let learningRate, learningRate <= 0 { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
         guard evalEvery >= 0 else { throw ValidationError("--eval-every must be at least 0, got \(evalEvery)") }
     }
@@ -80,6 +84,7 @@ struct LanguageModelTrain: ParsableCommand {
         recipe.learningRate = learningRate ?? recipe.learningRate
         recipe.width = width ?? recipe.width
         recipe.layers = layers ?? recipe.layers
+        recipe.dropout = dropout ?? recipe.dropout
         recipe.warmup = min(recipe.warmup, recipe.steps / 10)  // short runs warm up for a tenth
         let corpus: String
         do { corpus = try text.map(TextCorpus.load) ?? TextCorpus.shakespeare() } catch { fail("\(error)") }
@@ -98,10 +103,10 @@ struct LanguageModelTrain: ParsableCommand {
 
         Random.seed(seed)
         let model = CharacterModels.make(arch, vocabularySize: tokenizer.vocabularySize, context: recipe.context,
-                                         width: recipe.width, layers: recipe.layers)
+                                         width: recipe.width, layers: recipe.layers, dropout: recipe.dropout)
         say("\(model) — \(model.parameterCount()) parameters")
         say("recipe: \(recipe.steps) steps of \(recipe.batchSize) x \(recipe.context) characters, adamw lr \(recipe.learningRate) "
-            + "(warm-up \(recipe.warmup), cosine), weight decay 0.01, clip norm 1, seed \(seed)")
+            + "(warm-up \(recipe.warmup), cosine), weight decay 0.01, dropout \(recipe.dropout), clip norm 1, seed \(seed)")
         let optimizer = AdamW(model.trainableParameters, learningRate: recipe.learningRate, weightDecay: 0.01)
         let schedule = CosineDecay(initial: recipe.learningRate, totalSteps: recipe.steps, warmupSteps: recipe.warmup)
         var generator = RandomGenerator(seed: seed &+ 1)
@@ -140,7 +145,9 @@ struct LanguageModelTrain: ParsableCommand {
             let done = step + 1
             if evalEvery > 0 && done % evalEvery == 0 && done < recipe.steps {
                 // A quick look at the first tenth of the validation text; all of it at the end.
+                model.eval()
                 let bpc = model.bitsPerToken(text: Array(validation.prefix(validation.count / 10)), batchSize: 8)
+                model.train()
                 let trainBits = recentLoss.reduce(0, +) / Float(recentLoss.count)
                 recentLoss.removeAll()
                 curve.append(["step": done, "train_bpc": trainBits, "val_bpc_quick": bpc])
@@ -149,6 +156,7 @@ struct LanguageModelTrain: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(start)
+        model.eval()
         let bpc = model.bitsPerToken(text: validation, batchSize: 64)
         say("validation: \(String(format: "%.3f", bpc)) bits/char (unigram \(String(format: "%.3f", unigram))) after \(Int(seconds))s")
 
