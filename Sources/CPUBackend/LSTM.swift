@@ -20,7 +20,7 @@ public enum LSTMKernels {
             let (hPrev, ldh) = t == 0 ? (h0, h) : (UnsafePointer(output + (t - 1) * 2 * h), steps * 2 * h)
             Gemm.sgemm(transposeA: false, transposeB: true, m: n, n: g4, k: h, a: hPrev, lda: ldh, b: wHH, ldb: h,
                        beta: 1, c: z, ldc: g4)
-            for row in 0..<n {
+            Parallel.forChunks(of: n, grain: rowGrain(h)) { rows in for row in rows {
                 let zr = z + row * g4
                 let out = output + (row * steps + t) * 2 * h
                 let cPrev = t == 0 ? c0 + row * h : UnsafePointer(out - h)
@@ -40,7 +40,7 @@ public enum LSTMKernels {
                     store(o, zr + 3 * h + j, width)
                     j += width
                 }
-            }
+            } }
         }
     }
 
@@ -60,7 +60,7 @@ public enum LSTMKernels {
         dcNext.initialize(repeating: 0, count: n * h)
         for t in (0..<steps).reversed() {
             let (z, dzt) = (gates + t * n * g4, dz + t * n * g4)
-            for row in 0..<n {
+            Parallel.forChunks(of: n, grain: rowGrain(h)) { rows in for row in rows {
                 let (zr, dzr) = (z + row * g4, dzt + row * g4)
                 let out = output + (row * steps + t) * 2 * h
                 let dout = dy + (row * steps + t) * 2 * h
@@ -82,7 +82,7 @@ public enum LSTMKernels {
                     j += width
                 }
                 (dxp + (row * steps + t) * g4).update(from: dzr, count: g4)
-            }
+            } }
             // dh_{t-1} = dz Wₕₕ
             Gemm.sgemm(transposeA: false, transposeB: false, m: n, n: h, k: g4, a: dzt, lda: g4, b: wHH, ldb: h,
                        beta: 0, c: dhNext, ldc: h)
@@ -97,6 +97,10 @@ public enum LSTMKernels {
         Gemm.sgemm(transposeA: true, transposeB: false, m: g4, n: h, k: steps * n, a: dz, lda: g4, b: hPrev, ldb: h,
                    beta: 0, c: dwHH, ldc: h)
     }
+
+    /// Rows per core for a step's gate pass: about 4,096 gate elements, so small batches stay on
+    /// one core.
+    static func rowGrain(_ h: Int) -> Int { max(1, 4096 / (4 * h)) }
 
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ width: Int) -> VectorMath.V {

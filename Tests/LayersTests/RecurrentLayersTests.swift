@@ -127,20 +127,23 @@ func checkAgainstPyTorch(
     /// Without lengths an LSTM runs as one fused primitive; with full lengths, cell by cell. Both
     /// must give the same outputs, final states and gradients.
     @Test func fusedLSTMMatchesTheCellByCellRun() {
-        let layer = Random.withSeed(6) { LSTM(5, 9, layers: 2, returnSequences: true) }
-        let x = Random.withSeed(7) { Tensor.uniform([3, 6, 5], low: -1, high: 1) }
-        let states = Random.withSeed(8) { (0..<2).map { _ in [Tensor.uniform([3, 9]), Tensor.uniform([3, 9])] } }
-        let r = Random.withSeed(9) { Tensor.uniform([3, 6, 9]) }
+        // 40 rows of 64 hidden units: the fused gate pass splits the rows over the cores.
+        let layer = Random.withSeed(6) { LSTM(5, 64, layers: 2, returnSequences: true) }
+        let x = Random.withSeed(7) { Tensor.uniform([40, 6, 5], low: -1, high: 1) }
+        let states = Random.withSeed(8) { (0..<2).map { _ in [Tensor.uniform([40, 64]), Tensor.uniform([40, 64])] } }
+        let r = Random.withSeed(9) { Tensor.uniform([40, 6, 64]) }
         func run(fused: Bool) -> (output: Tensor, states: [Tensor], grads: [Tensor]) {
             for p in layer.parameters { p.grad = nil }
-            let result = layer.run(x, initialStates: states, lengths: fused ? nil : [6, 6, 6])
+            let result = layer.run(x, initialStates: states, lengths: fused ? nil : Array(repeating: 6, count: 40))
             let finals = result.states.flatMap { $0 }
             (result.output * r + finals.map { $0.sum() }.reduce(Tensor(0), +)).sum().backward()
             return (result.output, finals, layer.parameters.map { $0.grad! })
         }
         let (fused, stepwise) = (run(fused: true), run(fused: false))
         expectClose(fused.output, stepwise.output.scalars, atol: 1e-5)
-        for (a, b) in zip(fused.states + fused.grads, stepwise.states + stepwise.grads) { expectClose(a, b.scalars, atol: 1e-4) }
+        // The weight gradients sum 240 (row, step) terms in different orders on the two paths;
+        // a wrong rule would differ by O(1), not by rounding.
+        for (a, b) in zip(fused.states + fused.grads, stepwise.states + stepwise.grads) { expectClose(a, b.scalars, atol: 1e-3, rtol: 1e-2) }
     }
 
     @Test func layersDescribeThemselvesAndNameParametersLikePyTorch() {
