@@ -58,7 +58,7 @@ public final class RecurrentLanguageModel: LanguageModel {
                 let starts = (0..<batchSize).map { $0 * streamLength + first }
                 let inputs = starts.flatMap { ids[$0..<($0 + width)] }
                 let (logits, next) = run(Tensor(integers: inputs, shape: [batchSize, width]), states: states)
-                bits += Double(meanBits(logits, targets: starts.flatMap { ids[($0 + 1)...($0 + width)] })) * Double(batchSize * width)
+                bits += tokenBits(logits, targets: starts.flatMap { ids[($0 + 1)...($0 + width)] }).reduce(0, +)
                 states = next
             }
         }
@@ -119,7 +119,7 @@ public final class TransformerLanguageModel: LanguageModel {
 extension LanguageModel {
     /// Mean next-token cross-entropy in bits of `targets` given `inputs` (both `[N, L]` ids).
     public func bitsPerToken(inputs: Tensor, targets: Tensor) -> Float {
-        withoutGradients { meanBits(self(inputs), targets: targets.integers) }
+        withoutGradients { Float(tokenBits(self(inputs), targets: targets.integers).reduce(0, +) / Double(targets.scalarCount)) }
     }
 
     /// Slides a window of `maxContext` (256 if unbounded) ids by half its length; each window
@@ -136,13 +136,10 @@ extension LanguageModel {
         withoutGradients {
             for group in stride(from: 0, to: starts.count, by: batchSize).map({ Array(starts[$0..<Swift.min($0 + batchSize, starts.count)]) }) {
                 let logits = self(Tensor(integers: group.flatMap { ids[$0..<($0 + length)] }, shape: [group.count, length]))
-                let rows = logits.reshaped(to: [group.count * length, vocabularySize]).scalars
+                // Position j of a window predicts ids[start + j + 1].
+                let windowBits = tokenBits(logits, targets: group.flatMap { ids[($0 + 1)...($0 + length)] })
                 for (w, start) in group.enumerated() {
-                    // Position j of the window predicts ids[start + j + 1].
-                    for j in (scoredThrough - start)..<length {
-                        let row = (w * length + j) * vocabularySize
-                        bits += negativeLog2Softmax(rows[row..<(row + vocabularySize)], at: ids[start + j + 1])
-                    }
+                    bits += windowBits[(w * length + scoredThrough - start)..<((w + 1) * length)].reduce(0, +)
                     scoredThrough = start + length
                 }
             }
@@ -166,24 +163,15 @@ extension LanguageModel {
     }
 }
 
-/// Mean of `-log2 softmax(logits)[target]` over the rows of `logits` (`[..., vocabulary]`).
-private func meanBits(_ logits: Tensor, targets: [Int]) -> Float {
+/// `-log2 softmax(logits)[target]` for each row of `logits` (`[..., vocabulary]`), one row per
+/// target, from `crossEntropy`.
+private func tokenBits(_ logits: Tensor, targets: [Int]) -> [Double] {
     let vocabulary = logits.shape[logits.rank - 1]
     precondition(logits.scalarCount == targets.count * vocabulary,
                  "bitsPerToken: logits \(logits.shape) do not match \(targets.count) targets")
-    let rows = logits.scalars
-    var bits: Double = 0
-    for (i, target) in targets.enumerated() {
-        bits += negativeLog2Softmax(rows[(i * vocabulary)..<((i + 1) * vocabulary)], at: target)
-    }
-    return Float(bits / Double(targets.count))
-}
-
-/// `-log2 softmax(row)[index]`, computed stably.
-private func negativeLog2Softmax(_ row: ArraySlice<Float>, at index: Int) -> Double {
-    let top = Double(row.max()!)
-    let logSum = Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1) - top) }) + top
-    return (logSum - Double(row[row.startIndex + index])) / Foundation.log(2.0)
+    let nats = crossEntropy(logits: logits.reshaped(to: [targets.count, vocabulary]),
+                            labels: Tensor(integers: targets, shape: [targets.count]), reduction: .none)
+    return nats.scalars.map { Double($0) / Foundation.log(2.0) }
 }
 
 /// The logits of the last position of `[1, L, vocabulary]` logits.

@@ -180,9 +180,7 @@ public class Recurrent: Layer {
         var sequence = (0..<steps).map { input.sliced(along: 1, from: $0, to: $0 + 1).squeezed(at: 1) }
         var finalStates: [[Tensor]] = []
         for (layer, cell) in cells.enumerated() {
-            var state = initialStates?[layer] ?? cell.zeroState(batch: n)
-            precondition(state.count == cell.stateCount && state.allSatisfy { $0.shape == [n, cell.hiddenSize] },
-                         "\(Self.self): layer \(layer)'s initial state should be \(cell.stateCount) tensor(s) of shape [\(n), \(cell.hiddenSize)], got \(state.map(\.shape))")
+            var state = initialState(initialStates, layer: layer, batch: n)
             let keepOutputs = layer < cells.count - 1 || returnSequences
             var outputs: [Tensor] = []
             for t in 0..<steps {
@@ -211,9 +209,7 @@ public class Recurrent: Layer {
         var finalStates: [[Tensor]] = []
         for (layer, cell) in cells.enumerated() {
             let h = cell.hiddenSize
-            let state = initialStates?[layer] ?? cell.zeroState(batch: n)
-            precondition(state.count == 2 && state.allSatisfy { $0.shape == [n, h] },
-                         "\(Self.self): layer \(layer)'s initial state should be 2 tensor(s) of shape [\(n), \(h)], got \(state.map(\.shape))")
+            let state = initialState(initialStates, layer: layer, batch: n)
             let projected = cell.projectInput(sequence) + cell.biasHH.value
             let hc = lstmRecurrence(projected, weightHH: cell.weightHH.value, h0: state[0], c0: state[1])
             let last = hc.sliced(along: 1, from: steps - 1).squeezed(at: 1)
@@ -221,6 +217,15 @@ public class Recurrent: Layer {
             sequence = hc.sliced(along: 2, from: 0, to: h)
         }
         return RecurrentOutput(output: returnSequences ? sequence : finalStates[cells.count - 1][0], states: finalStates)
+    }
+
+    /// Layer `layer`'s initial state: the one given, checked against the cell, or zeros.
+    private func initialState(_ initialStates: [[Tensor]]?, layer: Int, batch n: Int) -> [Tensor] {
+        let cell = cells[layer]
+        let state = initialStates?[layer] ?? cell.zeroState(batch: n)
+        precondition(state.count == cell.stateCount && state.allSatisfy { $0.shape == [n, cell.hiddenSize] },
+                     "\(Self.self): layer \(layer)'s initial state should be \(cell.stateCount) tensor(s) of shape [\(n), \(cell.hiddenSize)], got \(state.map(\.shape))")
+        return state
     }
 
     /// Per step, `[N, 1]` with 1 where the step lies within the sequence's length.
