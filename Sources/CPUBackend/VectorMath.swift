@@ -15,11 +15,22 @@ public enum VectorMath {
         var clamped = x
         clamped.replace(with: -103.97, where: x .< -103.97)
         clamped.replace(with: 88.72, where: x .> 88.72)
-        // n = round(x / ln2) by the 1.5·2²³ trick: adding it leaves n in the low mantissa bits.
-        let shifted = clamped * 1.44269504088896341 + 12582912
+        var result = reduced(clamped).scaled
+        result.replace(with: 0, where: x .< -103.97)
+        result.replace(with: .infinity, where: x .> 88.72)
+        result.replace(with: x, where: x .!= x)  // NaN stays NaN
+        return result
+    }
+
+    /// `eˣ = eʳ·2ⁿ` for `x` inside the float range: `n = round(x / ln2)` by the 1.5·2²³ trick
+    /// (adding it leaves n in the low mantissa bits), then `eʳ` by the polynomial. `scaled` is
+    /// the product, with 2ⁿ built from exponent bits in two factors that are each a normal float
+    /// (so n ∈ [-151, 128] gives subnormal results too).
+    @inline(__always)
+    static func reduced(_ x: V) -> (p: V, n: SIMD8<Int32>, scaled: V) {
+        let shifted = x * 1.44269504088896341 + 12582912
         let n = shifted - 12582912
-        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        var r = clamped - n * 0.693359375
+        var r = x - n * 0.693359375
         r = r - n * -2.12194440e-4
         var p = V(repeating: 1.9875691500e-4)
         p = p * r + 1.3981999507e-3
@@ -28,35 +39,41 @@ public enum VectorMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * r * r + r + 1
-        // 2ⁿ built from its exponent bits; n ∈ [-150, 128] (subnormal results included), so split
-        // it in two factors that are each a normal float.
+        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let half = ni &>> 1
         let scale1 = unsafeBitCast((half &+ 127) &<< 23, to: V.self)
         let scale2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
-        var result = p * scale1 * scale2
-        result.replace(with: 0, where: x .< -103.97)
-        result.replace(with: .infinity, where: x .> 88.72)
-        result.replace(with: x, where: x .!= x)  // NaN stays NaN
-        return result
+        return (p, ni, p * scale1 * scale2)
     }
 
-    /// `1 / (1 + e⁻ˣ)`, from `e^-|x|` so nothing large is ever exponentiated.
+    /// `1 / (1 + e⁻ˣ)`, from `e^-|x|` so nothing large is ever exponentiated; below -104.5 the
+    /// exponential rounds to zero by itself, so no fix-ups are needed. NaN stays NaN.
     @inline(__always)
     public static func sigmoid(_ x: V) -> V {
-        let e = exp(-abs(x))
+        var negative = -abs(x)
+        negative.replace(with: -104.5, where: negative .< -104.5)
+        let e = reduced(negative).scaled
         let r = 1 / (1 + e)
         var result = r
         result.replace(with: e * r, where: x .< 0)
-        result.replace(with: x, where: x .!= x)
         return result
+    }
+
+    /// `eˣ` for `x ≥ 0` (tanh's large branch), clamped at 87 so that 2ⁿ is one normal float.
+    @inline(__always)
+    static func expOfNonNegative(_ x: V) -> V {
+        var clamped = x
+        clamped.replace(with: 87, where: x .> 87)
+        let (p, n, _) = reduced(clamped)
+        return p * unsafeBitCast((n &+ 127) &<< 23, to: V.self)
     }
 
     @inline(__always)
     public static func tanh(_ x: V) -> V {
         let a = abs(x)
-        // Large |x|: 1 - 2/(e^(2|x|) + 1), with the sign put back.
-        var large = 1 - 2 / (exp(2 * a) + 1)
-        large.replace(with: -large, where: x .< 0)
+        // Large |x|: 1 - 2/(e^(2|x|) + 1), with the sign bit put back.
+        let large = 1 - 2 / (expOfNonNegative(2 * a) + 1)
+        let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
         // Small |x|: x + x³ P(x²).
         let z = x * x
         var p = V(repeating: -5.70498872745e-3)
@@ -65,9 +82,9 @@ public enum VectorMath {
         p = p * z + 1.33314422036e-1
         p = p * z - 3.33332819422e-1
         let small = p * z * x + x
-        var result = large
+        // NaN fails `a < 0.625` and stays NaN through the large branch.
+        var result = unsafeBitCast(unsafeBitCast(large, to: SIMD8<UInt32>.self) | sign, to: V.self)
         result.replace(with: small, where: a .< 0.625)
-        result.replace(with: x, where: x .!= x)
         return result
     }
 

@@ -129,8 +129,8 @@ public func padSequences(_ sequences: [[Int]], length: Int? = nil, value: Int = 
 
 /// Text bundled with the package for the language-model demos.
 public enum TextCorpus {
-    /// Five plays of Shakespeare (Hamlet, Macbeth, Romeo and Juliet, Julius Caesar, The
-    /// Tempest), 634 thousand characters; see Resources/shakespeare/SOURCE.md.
+    /// Shakespeare's 37 plays in alphabetical order of their titles, 4.85 million characters;
+    /// see Resources/shakespeare/SOURCE.md.
     public static func shakespeare() throws -> String {
         guard let url = Bundle.module.url(forResource: "shakespeare", withExtension: nil)?.appendingPathComponent("shakespeare.txt")
         else { throw DatasetError.notFound(dataset: "the bundled Shakespeare text", searched: [Bundle.module.bundlePath]) }

@@ -36,9 +36,9 @@ package enum Op {
     /// `invstd` are the batch statistics the forward pass used.
     case batchNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
     case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
-    /// An LSTM layer's recurrence (`lstmRecurrence`); `gates` holds the activated gates
-    /// `[T, N, 4H]` the forward pass computed.
-    case lstm(Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor, gates: Tensor)
+    /// An LSTM layer's recurrence (`lstmRecurrence`); `saved` holds the activated gates and
+    /// `tanh(c)`, `[T, N, 5H]`, that the forward pass computed.
+    case lstm(Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor, saved: Tensor)
 
     /// The tensors the operation read, in the order `inputGradients` answers for them.
     var inputs: [Tensor] {
@@ -178,11 +178,11 @@ package enum Op {
         case .avgPool2d(let x, let geometry, let countPadding):
             // Each input in a window receives an equal share of the window's gradient.
             return [Kernels.avgPool2dBackward(g, geometry, countPadding: countPadding, inputShape: x.shape)]
-        case .lstm(_, let w, let h0, let c0, let gates):
+        case .lstm(_, let w, let h0, let c0, let saved):
             // Backpropagation through time, last step first: with dc = dcₜ + dh·σ(o)(1 - tanh²cₜ),
             // dz = (dc·tanh g, dc·cₜ₋₁, dc·σ(i), dh·tanh cₜ) times each gate's derivative;
             // dhₜ₋₁ = dz Wₕₕ, dcₜ₋₁ = dc·σ(f), dxp = dz and dWₕₕ = Σ dzᵀ hₜ₋₁.
-            let d = Kernels.lstmBackward(g, output: y, gates: gates, weightHH: w, h0: h0, c0: c0)
+            let d = Kernels.lstmBackward(g, output: y, saved: saved, weightHH: w, h0: h0, c0: c0)
             return [d.xp, d.weightHH, d.h0, d.c0]
         }
     }

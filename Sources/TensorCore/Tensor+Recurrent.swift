@@ -16,8 +16,8 @@ public func lstmRecurrence(_ xp: Tensor, weightHH: Tensor, h0: Tensor, c0: Tenso
                  "lstmRecurrence: xp must be [N, T, \(4 * h)] for weightHH \(weightHH.shape), got \(xp.shape)")
     precondition(h0.shape == [xp.shape[0], h] && c0.shape == [xp.shape[0], h],
                  "lstmRecurrence: h0 and c0 must be [\(xp.shape[0]), \(h)], got \(h0.shape) and \(c0.shape)")
-    var (y, gates) = Kernels.lstm(xp, weightHH: weightHH, h0: h0, c0: c0)
-    y.record(.lstm(xp, weightHH: weightHH, h0: h0, c0: c0, gates: gates),
+    var (y, saved) = Kernels.lstm(xp, weightHH: weightHH, h0: h0, c0: c0)
+    y.record(.lstm(xp, weightHH: weightHH, h0: h0, c0: c0, saved: saved),
              if: xp.node != nil || weightHH.node != nil || h0.node != nil || c0.node != nil)
     return y
 }

@@ -127,7 +127,7 @@ func checkAgainstPyTorch(
     /// Without lengths an LSTM runs as one fused primitive; with full lengths, cell by cell. Both
     /// must give the same outputs, final states and gradients.
     @Test func fusedLSTMMatchesTheCellByCellRun() {
-        // 40 rows of 64 hidden units: the fused gate pass splits the rows over the cores.
+        // 40 rows of 64 hidden units over 6 steps: the fused recurrence splits the rows over the cores.
         let layer = Random.withSeed(6) { LSTM(5, 64, layers: 2, returnSequences: true) }
         let x = Random.withSeed(7) { Tensor.uniform([40, 6, 5], low: -1, high: 1) }
         let states = Random.withSeed(8) { (0..<2).map { _ in [Tensor.uniform([40, 64]), Tensor.uniform([40, 64])] } }
