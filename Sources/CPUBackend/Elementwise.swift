@@ -7,6 +7,8 @@ import Darwin
 /// Pointwise functions of one argument.
 public enum UnaryFunction: Sendable, Hashable {
     case negate, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, abs, relu, erf, sign
+    /// `x Φ(x) = x (1 + erf(x/√2)) / 2`, the exact GELU, in one sweep.
+    case gelu
 }
 
 /// Pointwise functions of two arguments; comparisons give 1 where true and 0 where false.
@@ -15,6 +17,8 @@ public enum BinaryFunction: Sendable, Hashable {
     case equal, notEqual, less, lessEqual, greater, greaterEqual
     /// `b > 0 ? a : 0`: ReLU's backward pass in one sweep (a is the gradient, b the input).
     case reluGradient
+    /// `a (Φ(b) + b φ(b))`: GELU's backward pass in one sweep (a is the gradient, b the input).
+    case geluGradient
 }
 
 /// Elementwise kernels over contiguous float buffers; large buffers are split over the cores.
@@ -42,6 +46,7 @@ public enum Elementwise {
             case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
             case .erf: map(n, x, y) { erff($0) }
             case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            case .gelu: map(n, x, y) { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
             }
         }
     }
@@ -116,6 +121,9 @@ public enum Elementwise {
         case .greater: zip(n, a, sa, b, sb, y) { $0 > $1 ? 1 : 0 }
         case .greaterEqual: zip(n, a, sa, b, sb, y) { $0 >= $1 ? 1 : 0 }
         case .reluGradient: zip(n, a, sa, b, sb, y) { $1 > 0 ? $0 : 0 }
+        case .geluGradient:
+            // Φ(x) + x φ(x), with φ(x) = e^(-x²/2) / √(2π).
+            zip(n, a, sa, b, sb, y) { $0 * (0.5 * (1 + erff($1 * 0.70710678118654752)) + $1 * 0.39894228040143268 * expf(-0.5 * $1 * $1)) }
         }
     }
 

@@ -22,22 +22,22 @@ public enum LSTMKernels {
             let (r0, m) = (rows.lowerBound, rows.count)
             for t in 0..<steps {
                 let z = saved + t * n * ls
-                for row in rows { (z + row * ls).update(from: xp + (row * steps + t) * g4, count: g4) }
-                // z += h_{t-1} Wₕₕᵀ
+                // z = h_{t-1} Wₕₕᵀ, then the gate pass adds this step's xp.
                 let (hPrev, ldh) = t == 0 ? (h0 + r0 * h, h) : (UnsafePointer(output + (r0 * steps + t - 1) * 2 * h), steps * 2 * h)
                 Gemm.sgemm(transposeA: false, transposeB: true, m: m, n: g4, k: h, a: hPrev, lda: ldh, b: wHH, ldb: h,
-                           beta: 1, c: z + r0 * ls, ldc: ls, splitOverCores: false)
+                           beta: 0, c: z + r0 * ls, ldc: ls, splitOverCores: false)
                 for row in rows {
                     let zr = z + row * ls
+                    let xr = xp + (row * steps + t) * g4
                     let out = output + (row * steps + t) * 2 * h
                     let cPrev = t == 0 ? c0 + row * h : UnsafePointer(out - h)
                     var j = 0
                     while j < h {
                         let width = min(8, h - j)
-                        let i = VectorMath.sigmoid(load(zr + j, width))
-                        let f = VectorMath.sigmoid(load(zr + h + j, width))
-                        let g = VectorMath.tanh(load(zr + 2 * h + j, width))
-                        let o = VectorMath.sigmoid(load(zr + 3 * h + j, width))
+                        let i = VectorMath.sigmoid(load(zr + j, width) + load(xr + j, width))
+                        let f = VectorMath.sigmoid(load(zr + h + j, width) + load(xr + h + j, width))
+                        let g = VectorMath.tanh(load(zr + 2 * h + j, width) + load(xr + 2 * h + j, width))
+                        let o = VectorMath.sigmoid(load(zr + 3 * h + j, width) + load(xr + 3 * h + j, width))
                         let c = f * load(cPrev + j, width) + i * g
                         let tc = VectorMath.tanh(c)
                         store(o * tc, out + j, width)

@@ -210,7 +210,8 @@ public class Recurrent: Layer {
         for (layer, cell) in cells.enumerated() {
             let h = cell.hiddenSize
             let state = initialState(initialStates, layer: layer, batch: n)
-            let projected = cell.projectInput(sequence) + cell.biasHH.value
+            // Both biases join before the product's one pass over [N, T, 4H].
+            let projected = linear(sequence, weight: cell.weightIH.value, bias: cell.biasIH.value + cell.biasHH.value)
             let hc = lstmRecurrence(projected, weightHH: cell.weightHH.value, h0: state[0], c0: state[1])
             let last = hc.sliced(along: 1, from: steps - 1).squeezed(at: 1)
             finalStates.append([last.sliced(along: 1, from: 0, to: h), last.sliced(along: 1, from: h, to: 2 * h)])

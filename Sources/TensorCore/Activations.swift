@@ -23,7 +23,7 @@ public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
         let c = (2 / Float.pi).squareRoot()
         return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
     }
-    return 0.5 * x * (1 + erf(x * (1 / Float(2).squareRoot())))
+    return unaryOp(.gelu, x, "gelu")
 }
 
 /// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows.

@@ -84,6 +84,7 @@ package enum Op {
             case .relu: return [Kernels.binary(.reluGradient, g, x, op: "relu")]  // g where x > 0
             case .erf: return [g * (2 / Float.pi.squareRoot()) * exp(-x * x)] // 2/√π e^(-x²)
             case .sign: return [nil]                                   // piecewise constant
+            case .gelu: return [Kernels.binary(.geluGradient, g, x, op: "gelu")]  // Φ(x) + x φ(x)
             }
         case .binary(let f, let a, let b):
             switch f {
@@ -104,6 +105,8 @@ package enum Op {
                 return [g * share, g * (1 - share)]
             case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .reluGradient:
                 return [nil, nil]                                      // piecewise constant; never recorded
+            case .geluGradient:
+                return [nil, nil]                                      // backward passes only; never recorded
             }
         case .select(let condition, _, _):
             let zero = Tensor(0)
