@@ -31,13 +31,16 @@ public func softplus(_ x: Tensor) -> Tensor {
     relu(x) + log1p(exp(-abs(x)))
 }
 
-/// eˣ / Σ eˣ along `axis`, shifted by the maximum for stability.
+/// eˣ / Σ eˣ along `axis`, shifted by the maximum for stability; one primitive, whose backward
+/// pass is `y (g - Σ g y)`.
 ///
 /// Shape: same as `x`.
 public func softmax(_ x: Tensor, along axis: Int = -1) -> Tensor {
-    let shifted = x - x.max(along: axis, keepingDims: true).detached()
-    let e = exp(shifted)
-    return e / e.sum(along: axis, keepingDims: true)
+    x.requireFloat("softmax")
+    let axis = x.shape.axis(axis, op: "softmax")
+    var y = Kernels.softmax(x, axis: axis)
+    y.record(.softmax(x, axis: axis), if: x.node != nil)
+    return y
 }
 
 /// log(softmax(x)) along `axis`, computed as x - logsumexp(x) for stability.

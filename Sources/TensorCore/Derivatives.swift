@@ -39,11 +39,13 @@ package enum Op {
     /// An LSTM layer's recurrence (`lstmRecurrence`); `saved` holds the activated gates and
     /// `tanh(c)`, `[T, N, 5H]`, that the forward pass computed.
     case lstm(Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor, saved: Tensor)
+    /// Softmax along `axis` (`softmax(_:along:)`); its backward pass needs only the output.
+    case softmax(Tensor, axis: Int)
 
     /// The tensors the operation read, in the order `inputGradients` answers for them.
     var inputs: [Tensor] {
         switch self {
-        case .unary(_, let x), .reduce(_, let x, _), .reshape(let x), .permute(let x, _),
+        case .unary(_, let x), .reduce(_, let x, _), .softmax(let x, _), .reshape(let x), .permute(let x, _),
             .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
             .indexSelect(let x, _, _), .maxPool2d(let x, _, _), .avgPool2d(let x, _, _):
             return [x]
@@ -181,6 +183,8 @@ package enum Op {
         case .avgPool2d(let x, let geometry, let countPadding):
             // Each input in a window receives an equal share of the window's gradient.
             return [Kernels.avgPool2dBackward(g, geometry, countPadding: countPadding, inputShape: x.shape)]
+        case .softmax(_, let axis):
+            return [Kernels.softmaxBackward(g, output: y, axis: axis)]   // y (g - Σ g y)
         case .lstm(_, let w, let h0, let c0, let saved):
             // Backpropagation through time, last step first: with dc = dcₜ + dh·σ(o)(1 - tanh²cₜ),
             // dz = (dc·tanh g, dc·cₜ₋₁, dc·σ(i), dh·tanh cₜ) times each gate's derivative;

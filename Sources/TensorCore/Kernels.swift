@@ -390,3 +390,31 @@ extension Kernels {
                 Tensor(shape: [n, h], storage: dh0), Tensor(shape: [n, h], storage: dc0))
     }
 }
+
+// MARK: Softmax
+
+extension Kernels {
+    /// `[outer, length, inner]` around `axis`.
+    private static func softmaxGeometry(_ shape: Shape, axis: Int) -> (outer: Int, length: Int, inner: Int) {
+        let dims = shape.dimensions
+        return (dims[..<axis].reduce(1, *), dims[axis], dims[(axis + 1)...].reduce(1, *))
+    }
+
+    static func softmax(_ x: Tensor, axis: Int) -> Tensor {
+        let (outer, length, inner) = softmaxGeometry(x.shape, axis: axis)
+        let out = TensorStorage(dtype: .float32, count: x.scalarCount)
+        switch x.device {
+        case .cpu: Softmax.forward(x.storage.floats, out.floats, outer: outer, length: length, inner: inner)
+        }
+        return Tensor(shape: x.shape, storage: out)
+    }
+
+    static func softmaxBackward(_ g: Tensor, output y: Tensor, axis: Int) -> Tensor {
+        let (outer, length, inner) = softmaxGeometry(y.shape, axis: axis)
+        let out = TensorStorage(dtype: .float32, count: y.scalarCount)
+        switch y.device {
+        case .cpu: Softmax.backward(g.storage.floats, y.storage.floats, out.floats, outer: outer, length: length, inner: inner)
+        }
+        return Tensor(shape: y.shape, storage: out)
+    }
+}
