@@ -11,8 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // AVX2 + FMA versions of the hottest elementwise loops, chosen at run time (C: Swift has no
+        // per-function target attributes, and the package keeps the baseline x86-64 target).
+        .target(name: "CSIMD"),
         // Kernels over raw contiguous buffers; knows nothing about tensors or autodiff.
-        .target(name: "CPUBackend"),
+        .target(name: "CPUBackend", dependencies: ["CSIMD"]),
         // Tensor, DType, Shape, random numbers, the primitive ops and the autodiff tape.
         .target(name: "TensorCore", dependencies: ["CPUBackend"]),
         // Dataset readers (IDX, Fashion-MNIST with a bundled sample, text with a bundled corpus), batching.
@@ -34,7 +37,7 @@ let package = Package(
             ]),
         // assertClose, gradcheck: shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "CSIMD"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),

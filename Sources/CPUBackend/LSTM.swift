@@ -1,3 +1,5 @@
+import CSIMD
+
 /// A whole LSTM layer's recurrence as one kernel, forward and backward (what PyTorch and cuDNN
 /// fuse too): per step one `sgemm` for the state's share of the gates and one pass over the
 /// gates; backward, one `sgemm` per step for the state's gradient and a single `sgemm` over all
@@ -31,24 +33,7 @@ public enum LSTMKernels {
                     let xr = xp + (row * steps + t) * g4
                     let out = output + (row * steps + t) * 2 * h
                     let cPrev = t == 0 ? c0 + row * h : UnsafePointer(out - h)
-                    var j = 0
-                    while j < h {
-                        let width = min(8, h - j)
-                        let i = VectorMath.sigmoid(load(zr + j, width) + load(xr + j, width))
-                        let f = VectorMath.sigmoid(load(zr + h + j, width) + load(xr + h + j, width))
-                        let g = VectorMath.tanh(load(zr + 2 * h + j, width) + load(xr + 2 * h + j, width))
-                        let o = VectorMath.sigmoid(load(zr + 3 * h + j, width) + load(xr + 3 * h + j, width))
-                        let c = f * load(cPrev + j, width) + i * g
-                        let tc = VectorMath.tanh(c)
-                        store(o * tc, out + j, width)
-                        store(c, out + h + j, width)
-                        store(i, zr + j, width)
-                        store(f, zr + h + j, width)
-                        store(g, zr + 2 * h + j, width)
-                        store(o, zr + 3 * h + j, width)
-                        store(tc, zr + 4 * h + j, width)
-                        j += width
-                    }
+                    forwardRow(z: zr, xp: xr, cPrev: cPrev, h: out, c: out + h, hidden: h)
                 }
             }
         }
@@ -79,21 +64,7 @@ public enum LSTMKernels {
                     let dout = dy + (row * steps + t) * 2 * h
                     let cPrev = t == 0 ? c0 + row * h : out - h
                     let (dhr, dcr) = (dhNext + row * h, dcNext + row * h)
-                    var j = 0
-                    while j < h {
-                        let width = min(8, h - j)
-                        let (i, f) = (load(zr + j, width), load(zr + h + j, width))
-                        let (g, o) = (load(zr + 2 * h + j, width), load(zr + 3 * h + j, width))
-                        let tc = load(zr + 4 * h + j, width)
-                        let dh = load(dout + j, width) + load(dhr + j, width)
-                        let dc = load(dout + h + j, width) + load(dcr + j, width) + dh * o * (1 - tc * tc)
-                        store(dc * g * i * (1 - i), dzr + j, width)
-                        store(dc * load(cPrev + j, width) * f * (1 - f), dzr + h + j, width)
-                        store(dc * i * (1 - g * g), dzr + 2 * h + j, width)
-                        store(dh * tc * o * (1 - o), dzr + 3 * h + j, width)
-                        store(dc * f, dcr + j, width)
-                        j += width
-                    }
+                    backwardRow(saved: zr, dout: dout, dh: dhr, dc: dcr, cPrev: cPrev, dz: dzr, hidden: h)
                 }
                 // dh_{t-1} = dz Wₕₕ, with this step's dz read in place from dxp.
                 Gemm.sgemm(transposeA: false, transposeB: false, m: m, n: h, k: g4, a: dxp + (r0 * steps + t) * g4,
@@ -112,6 +83,86 @@ public enum LSTMKernels {
         }
         Gemm.sgemm(transposeA: true, transposeB: false, m: g4, n: h, k: n * steps, a: dxp, lda: g4, b: hPrev, ldb: h,
                    beta: 0, c: dwHH, ldc: h)
+    }
+
+    /// Whether the rows run through the AVX2 + FMA versions in CSIMD (decided once, from the
+    /// processor) or the portable SIMD8 code below.
+    static let usesAVX2 = csimd_has_avx2_fma() == 1
+
+    /// One row of a step, forward: from the state's share of the gates `z` (4H) and the input's
+    /// `xp` (4H), with `cPrev` (H), writes `h` and `c` (H each) and overwrites `z` with the
+    /// activated gates and `tanh(c)` (5H).
+    @inline(__always)
+    static func forwardRow(
+        z: UnsafeMutablePointer<Float>, xp: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, hidden: Int
+    ) {
+        #if arch(x86_64)
+        if usesAVX2 { return csimd_lstm_forward_row(z, xp, cPrev, h, c, hidden) }
+        #endif
+        portableForwardRow(z: z, xp: xp, cPrev: cPrev, h: h, c: c, hidden: hidden)
+    }
+
+    static func portableForwardRow(
+        z: UnsafeMutablePointer<Float>, xp: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, hidden: Int
+    ) {
+        let n = hidden
+        var j = 0
+        while j < n {
+            let width = min(8, n - j)
+            let i = VectorMath.sigmoid(load(z + j, width) + load(xp + j, width))
+            let f = VectorMath.sigmoid(load(z + n + j, width) + load(xp + n + j, width))
+            let g = VectorMath.tanh(load(z + 2 * n + j, width) + load(xp + 2 * n + j, width))
+            let o = VectorMath.sigmoid(load(z + 3 * n + j, width) + load(xp + 3 * n + j, width))
+            let cell = f * load(cPrev + j, width) + i * g
+            let tc = VectorMath.tanh(cell)
+            store(o * tc, h + j, width)
+            store(cell, c + j, width)
+            store(i, z + j, width)
+            store(f, z + n + j, width)
+            store(g, z + 2 * n + j, width)
+            store(o, z + 3 * n + j, width)
+            store(tc, z + 4 * n + j, width)
+            j += width
+        }
+    }
+
+    /// One row of a step, backward: from the saved gates and `tanh(c)` (5H), the gradients
+    /// reaching `h` and `c` from the output (`dout`, 2H) and from the next step (`dh`, `dc`),
+    /// and `cPrev`, writes the gates' pre-activation gradients `dz` (4H) and replaces `dc` with
+    /// the gradient for the previous step's `c`.
+    @inline(__always)
+    static func backwardRow(
+        saved: UnsafePointer<Float>, dout: UnsafePointer<Float>, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
+        cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>, hidden: Int
+    ) {
+        #if arch(x86_64)
+        if usesAVX2 { return csimd_lstm_backward_row(saved, dout, dh, dc, cPrev, dz, hidden) }
+        #endif
+        portableBackwardRow(saved: saved, dout: dout, dh: dh, dc: dc, cPrev: cPrev, dz: dz, hidden: hidden)
+    }
+
+    static func portableBackwardRow(
+        saved: UnsafePointer<Float>, dout: UnsafePointer<Float>, dh dhNext: UnsafePointer<Float>,
+        dc dcNext: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>, hidden: Int
+    ) {
+        let n = hidden
+        var j = 0
+        while j < n {
+            let width = min(8, n - j)
+            let (i, f) = (load(saved + j, width), load(saved + n + j, width))
+            let (g, o) = (load(saved + 2 * n + j, width), load(saved + 3 * n + j, width))
+            let tc = load(saved + 4 * n + j, width)
+            let dh = load(dout + j, width) + load(dhNext + j, width)
+            let dc = load(dout + n + j, width) + load(dcNext + j, width) + dh * o * (1 - tc * tc)
+            store(dc * g * i * (1 - i), dz + j, width)
+            store(dc * load(cPrev + j, width) * f * (1 - f), dz + n + j, width)
+            store(dc * i * (1 - g * g), dz + 2 * n + j, width)
+            store(dh * tc * o * (1 - o), dz + 3 * n + j, width)
+            store(dc * f, dcNext + j, width)
+            j += width
+        }
     }
 
     /// Rows per core: enough that a core's share of the recurrence (4H·H multiply-adds per row

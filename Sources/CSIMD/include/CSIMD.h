@@ -1,0 +1,26 @@
+#ifndef CSIMD_H
+#define CSIMD_H
+
+/// AVX2 + FMA versions of the hottest elementwise loops, compiled for those instructions with a
+/// function attribute (the rest of the package keeps the baseline x86-64 target) and chosen at
+/// run time: call them only where `csimd_has_avx2_fma()` returned 1. On other architectures
+/// `csimd_has_avx2_fma()` returns 0 and the other functions are absent.
+
+/// 1 when the processor and the operating system support AVX2 and FMA, else 0.
+int csimd_has_avx2_fma(void);
+
+#if defined(__x86_64__)
+/// One row of a fused LSTM step, forward: from the state's share of the gates `z` (4H, in the
+/// order i, f, g, o) and the input's `xp` (4H), with `c_prev` (H), writes `h` and `c` (H each)
+/// and overwrites `z` with the activated gates followed by tanh(c) (5H in all).
+void csimd_lstm_forward_row(float *z, const float *xp, const float *c_prev, float *h, float *c, long hidden);
+
+/// One row of a fused LSTM step, backward: from the saved gates and tanh(c) (5H), the
+/// gradients reaching `h` and `c` from the output (`dout`, 2H) and from the next step (`dh`,
+/// `dc`, H each) and `c_prev` (H), writes the gates' pre-activation gradients `dz` (4H) and
+/// replaces `dc` with the gradient for the previous step's c.
+void csimd_lstm_backward_row(const float *saved, const float *dout, const float *dh, float *dc,
+                             const float *c_prev, float *dz, long hidden);
+#endif
+
+#endif
