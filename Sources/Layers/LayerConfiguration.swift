@@ -197,7 +197,7 @@ extension Layer {
             theirs.isTrainable = mine.isTrainable
         }
         for (mine, theirs) in zip(allLayers, copy.allLayers) {
-            if let m = mine as? any ModeDependentLayer, var t = theirs as? any ModeDependentLayer {
+            if let m = mine as? any ModeDependentLayer, let t = theirs as? any ModeDependentLayer {
                 t.isTraining = m.isTraining
             }
         }
