@@ -17,13 +17,20 @@ public enum Softmax {
                 let (o, i) = row.quotientAndRemainder(dividingBy: inner)
                 let base = o * length * inner + i
                 if inner == 1 {
+                    // Eight lanes at a time: scalar max and sum loops do not vectorize (their
+                    // order of operations is fixed), and were most of the time.
                     let (xr, yr) = (x + base, y + base)
-                    var largest = -Float.infinity
-                    for k in 0..<length { largest = Swift.max(largest, xr[k]) }
+                    let whole = length / 8 * 8
+                    var largest8 = SIMD8<Float>(repeating: -.infinity)
+                    for k in stride(from: 0, to: whole, by: 8) { largest8 = pointwiseMax(largest8, load8(xr + k)) }
+                    var largest = largest8.max()
+                    for k in whole..<length { largest = Swift.max(largest, xr[k]) }
                     for k in 0..<length { yr[k] = xr[k] - largest }
                     VectorMath.map(length, yr, yr, VectorMath.exp)
-                    var sum: Float = 0
-                    for k in 0..<length { sum += yr[k] }
+                    var sum8 = SIMD8<Float>()
+                    for k in stride(from: 0, to: whole, by: 8) { sum8 += load8(yr + k) }
+                    var sum = sum8.sum()
+                    for k in whole..<length { sum += yr[k] }
                     let scale = 1 / sum
                     for k in 0..<length { yr[k] *= scale }
                 } else {
@@ -52,9 +59,23 @@ public enum Softmax {
                 let (o, i) = row.quotientAndRemainder(dividingBy: inner)
                 let base = o * length * inner + i
                 var dot: Float = 0
-                for k in 0..<length { dot += g[base + k * inner] * y[base + k * inner] }
+                if inner == 1 {
+                    let whole = length / 8 * 8
+                    var dot8 = SIMD8<Float>()
+                    for k in stride(from: 0, to: whole, by: 8) { dot8 += load8(g + base + k) * load8(y + base + k) }
+                    dot = dot8.sum()
+                    for k in whole..<length { dot += g[base + k] * y[base + k] }
+                } else {
+                    for k in 0..<length { dot += g[base + k * inner] * y[base + k * inner] }
+                }
                 for k in 0..<length { dx[base + k * inner] = y[base + k * inner] * (g[base + k * inner] - dot) }
             }
         }
     }
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    @inline(__always)
+    static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load8(UnsafePointer(p)) }
 }

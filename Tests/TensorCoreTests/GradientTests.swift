@@ -84,6 +84,7 @@ let gradCases: [GradCase] = [
     GradCase("logSumExp", { [values([3, 5])] }) { $0[0].logSumExp(along: 1) },
     GradCase("softmax", { [values([3, 5])] }) { softmax($0[0], along: 1) },
     GradCase("softmax middle axis", { [values([2, 3, 4])] }) { softmax($0[0], along: 1) },
+    GradCase("softmax long rows", { [values([2, 19])] }) { softmax($0[0], along: 1) },
     GradCase("logSoftmax", { [values([3, 5])] }) { logSoftmax($0[0], along: 0) },
     // Matrix products
     GradCase("matmul", { [values([3, 4]), values([4, 5], seed: 9)] }) { matmul($0[0], $0[1]) },

@@ -118,9 +118,12 @@ import TestSupport
         expectClose(s, [0.5, 0.5, 0.25, 0.75], atol: 1e-6)
         expectClose(logSoftmax(Tensor([0, 0, 0, 0])), [Float](repeating: -1.3862944, count: 4), atol: 1e-6)
         expectClose(Tensor([-Float.infinity, 0]).logSumExp(along: 0), [0])
-        // Along a middle axis (strided rows), as exp(x - logsumexp(x)).
+        // Along a middle axis (strided rows) and along rows longer than a vector, as
+        // exp(x - logsumexp(x)).
         let x = Tensor.uniform([2, 3, 4], low: -3, high: 3)
         expectClose(softmax(x, along: 1), exp(x - x.logSumExp(along: 1, keepingDims: true)).scalars, atol: 1e-6)
+        let rows = Tensor.uniform([3, 21], low: -20, high: 20)
+        expectClose(softmax(rows), exp(rows - rows.logSumExp(along: 1, keepingDims: true)).scalars, atol: 1e-6)
     }
 
     @Test func reductions() {
