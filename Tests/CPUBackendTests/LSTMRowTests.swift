@@ -1,3 +1,4 @@
+#if arch(x86_64)
 import CSIMD
 import Foundation
 import Testing
@@ -52,3 +53,4 @@ func avx2LSTMRowsMatchThePortableRows() {
         }
     }
 }
+#endif
