@@ -46,7 +46,7 @@ public enum Elementwise {
             case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
             case .erf: map(n, x, y) { erff($0) }
             case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-            case .gelu: map(n, x, y) { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
+            case .gelu: VectorMath.map(n, x, y, VectorMath.gelu)
             }
         }
     }
@@ -122,8 +122,11 @@ public enum Elementwise {
         case .greaterEqual: zip(n, a, sa, b, sb, y) { $0 >= $1 ? 1 : 0 }
         case .reluGradient: zip(n, a, sa, b, sb, y) { $1 > 0 ? $0 : 0 }
         case .geluGradient:
-            // Φ(x) + x φ(x), with φ(x) = e^(-x²/2) / √(2π).
-            zip(n, a, sa, b, sb, y) { $0 * (0.5 * (1 + erff($1 * 0.70710678118654752)) + $1 * 0.39894228040143268 * expf(-0.5 * $1 * $1)) }
+            if sa == 1 && sb == 1 {
+                VectorMath.map(n, a, b, y) { $0 * VectorMath.geluDerivative($1) }
+            } else {
+                zip(n, a, sa, b, sb, y) { $0 * VectorMath.geluDerivative(VectorMath.V(repeating: $1))[0] }
+            }
         }
     }
 

@@ -88,9 +88,65 @@ public enum VectorMath {
         return result
     }
 
+    /// erfc(z) for z ≥ 0 to a relative 1.2e-7 plus float rounding: Numerical Recipes' Chebyshev
+    /// fit `erfcc`, t·exp(-z² + P(t)) with t = 1/(1 + z/2), whose error is relative everywhere,
+    /// so the tails keep their digits.
+    @inline(__always)
+    static func erfcOfNonNegative(_ z: V) -> V {
+        let t = 1 / (1 + 0.5 * z)
+        var p = V(repeating: 0.17087277)
+        p = p * t - 0.82215223
+        p = p * t + 1.48851587
+        p = p * t - 1.13520398
+        p = p * t + 0.27886807
+        p = p * t - 0.18628806
+        p = p * t + 0.09678418
+        p = p * t + 0.37409196
+        p = p * t + 1.00002368
+        p = p * t - 1.26551223
+        return t * exp(p - z * z)
+    }
+
+    /// Φ(x), the standard normal distribution function: 1 - erfc(x/√2)/2 above zero and
+    /// erfc(|x|/√2)/2 below, so the lower tail keeps its relative accuracy.
+    @inline(__always)
+    static func normalCDF(_ x: V) -> V {
+        let half = 0.5 * erfcOfNonNegative(abs(x) * 0.70710678118654752)
+        var result = 1 - half
+        result.replace(with: half, where: x .< 0)
+        return result
+    }
+
+    /// The exact GELU, x Φ(x).
+    @inline(__always)
+    public static func gelu(_ x: V) -> V { x * normalCDF(x) }
+
+    /// GELU's derivative, Φ(x) + x φ(x) with φ(x) = e^(-x²/2) / √(2π).
+    @inline(__always)
+    public static func geluDerivative(_ x: V) -> V { normalCDF(x) + x * 0.39894228040143268 * exp(-0.5 * x * x) }
+
     @inline(__always)
     static func abs(_ x: V) -> V {
         unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: V.self)
+    }
+
+    /// `y[i] = f(a[i], b[i])` for `i` in `0..<n`, eight at a time, as `map`.
+    @inline(__always)
+    static func map(
+        _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ f: (V, V) -> V
+    ) {
+        var i = 0
+        while i + 8 <= n {
+            let u = UnsafeRawPointer(a + i).loadUnaligned(as: V.self), v = UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: f(u, v), as: V.self)
+            i += 8
+        }
+        if i < n {
+            var (u, v) = (V(), V())
+            for k in 0..<(n - i) { (u[k], v[k]) = (a[i + k], b[i + k]) }
+            let r = f(u, v)
+            for k in 0..<(n - i) { y[i + k] = r[k] }
+        }
     }
 
     /// `y[i] = f(x[i])` for `i` in `0..<n`, eight at a time; the tail goes through a padded vector.

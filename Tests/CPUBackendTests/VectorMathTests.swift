@@ -36,3 +36,27 @@ func vectorMathMatchesDoublePrecision(_ name: String) {
     }
     #expect(output.last!.isNaN)
 }
+
+/// The vector GELU and its derivative against double precision (x Φ(x), with Φ from libm's
+/// erfc so the lower tail is exact too), over a sweep that reaches far into both tails.
+@Test("vector GELU matches double precision", arguments: ["gelu", "geluDerivative"])
+func vectorGELUMatchesDoublePrecision(_ name: String) {
+    let inputs = stride(from: -15.0, through: 15.0, by: 0.0071).map(Float.init) + [0, -0, 1e-8, -1e-8, 40, -40]
+    func exact(_ x: Double) -> Double {
+        let cdf = 0.5 * Foundation.erfc(-x / 2.0.squareRoot())
+        return name == "gelu" ? x * cdf : cdf + x * Foundation.exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+    }
+    var output = [Float](repeating: 0, count: inputs.count + 1)
+    let all = inputs + [.nan]
+    all.withUnsafeBufferPointer { x in
+        output.withUnsafeMutableBufferPointer { y in
+            VectorMath.map(all.count, x.baseAddress!, y.baseAddress!, name == "gelu" ? VectorMath.gelu : VectorMath.geluDerivative)
+        }
+    }
+    for (x, y) in zip(inputs, output) {
+        let want = exact(Double(x))
+        // Relative in the tails (where Φ is tiny), a few float roundings elsewhere.
+        #expect(Swift.abs(Double(y) - want) <= 2e-5 * Swift.abs(want) + 1e-7, "\(name)(\(x)) = \(y), want \(want)")
+    }
+    #expect(output.last!.isNaN)
+}
