@@ -1,3 +1,5 @@
+import CSIMD
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,7 +48,11 @@ public enum Elementwise {
             case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
             case .erf: map(n, x, y) { erff($0) }
             case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-            case .gelu: VectorMath.map(n, x, y, VectorMath.gelu)
+            case .gelu:
+                #if arch(x86_64)
+                if VectorMath.usesAVX2 { csimd_gelu(x, y, n); break }
+                #endif
+                VectorMath.map(n, x, y, VectorMath.gelu)
             }
         }
     }
@@ -123,6 +129,9 @@ public enum Elementwise {
         case .reluGradient: zip(n, a, sa, b, sb, y) { $1 > 0 ? $0 : 0 }
         case .geluGradient:
             if sa == 1 && sb == 1 {
+                #if arch(x86_64)
+                if VectorMath.usesAVX2 { csimd_gelu_backward(a, b, y, n); break }
+                #endif
                 VectorMath.map(n, a, b, y) { $0 * VectorMath.geluDerivative($1) }
             } else {
                 zip(n, a, sa, b, sb, y) { $0 * VectorMath.geluDerivative(VectorMath.V(repeating: $1))[0] }

@@ -85,10 +85,6 @@ public enum LSTMKernels {
                    beta: 0, c: dwHH, ldc: h)
     }
 
-    /// Whether the rows run through the AVX2 + FMA versions in CSIMD (decided once, from the
-    /// processor) or the portable SIMD8 code below.
-    static let usesAVX2 = csimd_has_avx2_fma() == 1
-
     /// One row of a step, forward: from the state's share of the gates `z` (4H) and the input's
     /// `xp` (4H), with `cPrev` (H), writes `h` and `c` (H each) and overwrites `z` with the
     /// activated gates and `tanh(c)` (5H).
@@ -98,7 +94,7 @@ public enum LSTMKernels {
         h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, hidden: Int
     ) {
         #if arch(x86_64)
-        if usesAVX2 { return csimd_lstm_forward_row(z, xp, cPrev, h, c, hidden) }
+        if VectorMath.usesAVX2 { return csimd_lstm_forward_row(z, xp, cPrev, h, c, hidden) }
         #endif
         portableForwardRow(z: z, xp: xp, cPrev: cPrev, h: h, c: c, hidden: hidden)
     }
@@ -138,7 +134,7 @@ public enum LSTMKernels {
         cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>, hidden: Int
     ) {
         #if arch(x86_64)
-        if usesAVX2 { return csimd_lstm_backward_row(saved, dout, dh, dc, cPrev, dz, hidden) }
+        if VectorMath.usesAVX2 { return csimd_lstm_backward_row(saved, dout, dh, dc, cPrev, dz, hidden) }
         #endif
         portableBackwardRow(saved: saved, dout: dout, dh: dh, dc: dc, cPrev: cPrev, dz: dz, hidden: hidden)
     }

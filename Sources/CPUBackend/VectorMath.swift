@@ -1,3 +1,5 @@
+import CSIMD
+
 /// Exponential, logistic sigmoid and tanh eight floats at a time, for the activations that
 /// recurrent networks evaluate on every gate of every step (libm's scalar `tanhf` and `expf`
 /// cost several times more).
@@ -8,6 +10,10 @@
 /// below |x| = 0.625, where `1 - 2/(e²ˣ + 1)` would lose digits to cancellation.
 public enum VectorMath {
     public typealias V = SIMD8<Float>
+
+    /// Whether the AVX2 + FMA loops in CSIMD (the LSTM's gate passes, GELU) run instead of the
+    /// portable code here: decided once, from the processor.
+    static let usesAVX2 = csimd_has_avx2_fma() == 1
 
     @inline(__always)
     public static func exp(_ x: V) -> V {

@@ -127,6 +127,57 @@ void csimd_lstm_backward_row(const float *saved, const float *dout, const float 
     }
 }
 
+/// e^x with x clamped to [-87, 87] first (NaN stays NaN).
+AVX2 __m256 exp_clamped(__m256 x) {
+    x = _mm256_blendv_ps(x, _mm256_set1_ps(87.f), _mm256_cmp_ps(x, _mm256_set1_ps(87.f), _CMP_GT_OQ));
+    x = _mm256_blendv_ps(x, _mm256_set1_ps(-87.f), _mm256_cmp_ps(x, _mm256_set1_ps(-87.f), _CMP_LT_OQ));
+    return exp_in_range(x);
+}
+
+/// Φ(x) as VectorMath.normalCDF: erfc(|x|/√2)/2 from Numerical Recipes' Chebyshev fit
+/// t exp(-z² + P(t)), t = 1/(1 + z/2), then 1 - that above zero. Deep in the lower tail (x below
+/// about -13) it stays near 1e-38 instead of reaching zero.
+AVX2 __m256 normal_cdf8(__m256 x) {
+    __m256 z = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), x), _mm256_set1_ps(0.70710678118654752f));
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_fmadd_ps(z, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.f)));
+    __m256 p = _mm256_set1_ps(0.17087277f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+    __m256 half = _mm256_mul_ps(_mm256_mul_ps(t, exp_clamped(_mm256_fnmadd_ps(z, z, p))), _mm256_set1_ps(0.5f));
+    return _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.f), half), half,
+                            _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
+__attribute__((target("avx2,fma")))
+void csimd_gelu(const float *x, float *y, long count) {
+    for (long j = 0; j < count; j += 8) {
+        const long width = count - j < 8 ? count - j : 8;
+        const int full = width == 8;
+        __m256 v = LOAD(x + j);
+        STORE(y + j, _mm256_mul_ps(v, normal_cdf8(v)));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+void csimd_gelu_backward(const float *g, const float *x, float *dx, long count) {
+    for (long j = 0; j < count; j += 8) {
+        const long width = count - j < 8 ? count - j : 8;
+        const int full = width == 8;
+        __m256 v = LOAD(x + j);
+        // φ(x) = e^(-x²/2) / √(2π)
+        __m256 density = _mm256_mul_ps(exp_clamped(_mm256_mul_ps(_mm256_mul_ps(v, v), _mm256_set1_ps(-0.5f))),
+                                       _mm256_set1_ps(0.39894228040143268f));
+        STORE(dx + j, _mm256_mul_ps(LOAD(g + j), _mm256_fmadd_ps(v, density, normal_cdf8(v))));
+    }
+}
+
 #else
 
 int csimd_has_avx2_fma(void) { return 0; }

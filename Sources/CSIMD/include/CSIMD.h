@@ -21,6 +21,12 @@ void csimd_lstm_forward_row(float *z, const float *xp, const float *c_prev, floa
 /// replaces `dc` with the gradient for the previous step's c.
 void csimd_lstm_backward_row(const float *saved, const float *dout, const float *dh, float *dc,
                              const float *c_prev, float *dz, long hidden);
+
+/// The exact GELU, y = x Φ(x), for `count` floats.
+void csimd_gelu(const float *x, float *y, long count);
+
+/// GELU's backward pass, dx = g (Φ(x) + x φ(x)), for `count` floats.
+void csimd_gelu_backward(const float *g, const float *x, float *dx, long count);
 #endif
 
 #endif

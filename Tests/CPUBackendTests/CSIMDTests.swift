@@ -53,4 +53,23 @@ func avx2LSTMRowsMatchThePortableRows() {
         }
     }
 }
+
+/// The AVX2 + FMA GELU and its backward pass against double precision, as the portable ones are
+/// checked in VectorMathTests.
+@Test(.enabled(if: csimd_has_avx2_fma() == 1, "the processor has no AVX2 + FMA"))
+func avx2GELUMatchesDoublePrecision() {
+    let x = stride(from: -15.0, through: 15.0, by: 0.0071).map(Float.init) + [0, -0, 1e-8, -1e-8, 40, -40]
+    let g = x.indices.map { Float(sin(Double($0))) }
+    var (y, dx) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: x.count))
+    y.withUnsafeMutableBufferPointer { csimd_gelu(x, $0.baseAddress!, x.count) }
+    dx.withUnsafeMutableBufferPointer { csimd_gelu_backward(g, x, $0.baseAddress!, x.count) }
+    for k in x.indices {
+        let v = Double(x[k])
+        let cdf = 0.5 * erfc(-v / 2.0.squareRoot())
+        let (gelu, slope) = (v * cdf, cdf + v * exp(-v * v / 2) / (2 * Double.pi).squareRoot())
+        #expect(Swift.abs(Double(y[k]) - gelu) <= 2e-5 * Swift.abs(gelu) + 1e-7, "gelu(\(v)) = \(y[k]), want \(gelu)")
+        let want = Double(g[k]) * slope
+        #expect(Swift.abs(Double(dx[k]) - want) <= 2e-5 * Swift.abs(want) + 1e-7, "gelu'(\(v)) = \(dx[k]) / \(g[k]), want \(slope)")
+    }
+}
 #endif
