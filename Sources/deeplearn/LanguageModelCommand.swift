@@ -25,7 +25,7 @@ enum CharacterModels {
     static func recipe(_ arch: String) -> Recipe {
         arch == "lstm"
             ? Recipe(steps: 6000, batchSize: 64, context: 64, learningRate: 2e-3, warmup: 50, width: 512, layers: 1, dropout: 0.1)
-            : Recipe(steps: 9000, batchSize: 32, context: 128, learningRate: 2e-3, warmup: 100, width: 192, layers: 3, dropout: 0)
+            : Recipe(steps: 8000, batchSize: 32, context: 128, learningRate: 2e-3, warmup: 100, width: 192, layers: 3, dropout: 0)
     }
 
     /// LSTM: embedding 64, `layers` LSTM layers of `width`. Transformer: model dimension `width`,
