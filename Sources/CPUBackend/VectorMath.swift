@@ -1,8 +1,8 @@
 import CSIMD
 
-/// Exponential, logistic sigmoid and tanh eight floats at a time, for the activations that
-/// recurrent networks evaluate on every gate of every step (libm's scalar `tanhf` and `expf`
-/// cost several times more).
+/// Exponential, logistic sigmoid, tanh and GELU eight floats at a time, for the activations that
+/// recurrent networks evaluate on every gate of every step and transformers on every hidden unit
+/// (libm's scalar `tanhf`, `expf` and `erff` cost several times more).
 ///
 /// `exp` is the classic Cody-Waite reduction `x = n ln2 + r` with a degree-6 polynomial for
 /// `eʳ` on `|r| ≤ ln2/2` (the coefficients of Cephes' `expf`), scaled by `2ⁿ` through the exponent
