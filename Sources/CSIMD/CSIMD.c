@@ -38,13 +38,18 @@ AVX2 __m256 exp_in_range(__m256 x) {
     return _mm256_mul_ps(p, scale);
 }
 
+/// e^x with x clamped to [-87, 87] first (NaN stays NaN).
+AVX2 __m256 exp_clamped(__m256 x) {
+    x = _mm256_blendv_ps(x, _mm256_set1_ps(87.f), _mm256_cmp_ps(x, _mm256_set1_ps(87.f), _CMP_GT_OQ));
+    x = _mm256_blendv_ps(x, _mm256_set1_ps(-87.f), _mm256_cmp_ps(x, _mm256_set1_ps(-87.f), _CMP_LT_OQ));
+    return exp_in_range(x);
+}
+
 /// 1 / (1 + e^-x), with -x clamped to [-87, 87] (every intermediate a normal float); NaN
 /// stays NaN (the clamps compare false for it).
 AVX2 __m256 sigmoid8(__m256 x) {
-    __m256 m = _mm256_sub_ps(_mm256_setzero_ps(), x);
-    m = _mm256_blendv_ps(m, _mm256_set1_ps(87.f), _mm256_cmp_ps(m, _mm256_set1_ps(87.f), _CMP_GT_OQ));
-    m = _mm256_blendv_ps(m, _mm256_set1_ps(-87.f), _mm256_cmp_ps(m, _mm256_set1_ps(-87.f), _CMP_LT_OQ));
-    return _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), exp_in_range(m)));
+    __m256 e = exp_clamped(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), e));
 }
 
 /// tanh as VectorMath.tanh: 1 - 2/(e^2|x| + 1) with the sign put back, Cephes' odd polynomial
@@ -125,13 +130,6 @@ void csimd_lstm_backward_row(const float *saved, const float *dout, const float 
         STORE(dz + 3 * H + j, _mm256_mul_ps(_mm256_mul_ps(dh, tc), _mm256_mul_ps(o, _mm256_sub_ps(one, o))));
         STORE(dc_next + j, _mm256_mul_ps(dc, f));
     }
-}
-
-/// e^x with x clamped to [-87, 87] first (NaN stays NaN).
-AVX2 __m256 exp_clamped(__m256 x) {
-    x = _mm256_blendv_ps(x, _mm256_set1_ps(87.f), _mm256_cmp_ps(x, _mm256_set1_ps(87.f), _CMP_GT_OQ));
-    x = _mm256_blendv_ps(x, _mm256_set1_ps(-87.f), _mm256_cmp_ps(x, _mm256_set1_ps(-87.f), _CMP_LT_OQ));
-    return exp_in_range(x);
 }
 
 /// Φ(x) as VectorMath.normalCDF: erfc(|x|/√2)/2 from Numerical Recipes' Chebyshev fit

@@ -20,8 +20,9 @@ enum CharacterModels {
 
     static let names = ["lstm", "transformer"]
 
-    /// The recipes BENCHMARKS.md reports, on 2 cores: the LSTM about 30 minutes, the transformer
-    /// about an hour. With 4.4 million training characters neither over-fits, so dropout is light.
+    /// The default recipes, on 2 cores: the LSTM about 30 minutes (BENCHMARKS.md reports it), the
+    /// transformer about 50 (BENCHMARKS.md reports 5,000 of its 8,000 steps). With 4.4 million
+    /// training characters neither over-fits, so dropout is light.
     static func recipe(_ arch: String) -> Recipe {
         arch == "lstm"
             ? Recipe(steps: 6000, batchSize: 64, context: 64, learningRate: 2e-3, warmup: 50, width: 512, layers: 1, dropout: 0.1)
