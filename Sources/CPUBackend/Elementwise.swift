@@ -134,7 +134,11 @@ public enum Elementwise {
                 #endif
                 VectorMath.map(n, a, b, y) { $0 * VectorMath.geluDerivative($1) }
             } else {
-                zip(n, a, sa, b, sb, y) { $0 * VectorMath.geluDerivative(VectorMath.V(repeating: $1))[0] }
+                // Broadcast operands (gradients share their input's shape, so autodiff never
+                // comes here): one scalar at a time through libm.
+                zip(n, a, sa, b, sb, y) { g, x in
+                    g * (0.5 * erfcf(-x * 0.70710678118654752) + x * 0.39894228040143268 * expf(-0.5 * x * x))
+                }
             }
         }
     }

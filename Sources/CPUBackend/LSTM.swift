@@ -107,19 +107,21 @@ public enum LSTMKernels {
         var j = 0
         while j < n {
             let width = min(8, n - j)
-            let i = VectorMath.sigmoid(load(z + j, width) + load(xp + j, width))
-            let f = VectorMath.sigmoid(load(z + n + j, width) + load(xp + n + j, width))
-            let g = VectorMath.tanh(load(z + 2 * n + j, width) + load(xp + 2 * n + j, width))
-            let o = VectorMath.sigmoid(load(z + 3 * n + j, width) + load(xp + 3 * n + j, width))
-            let cell = f * load(cPrev + j, width) + i * g
+            func load(_ p: UnsafePointer<Float>) -> VectorMath.V { VectorMath.load(p, count: width) }
+            func store(_ v: VectorMath.V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, count: width) }
+            let i = VectorMath.sigmoid(load(z + j) + load(xp + j))
+            let f = VectorMath.sigmoid(load(z + n + j) + load(xp + n + j))
+            let g = VectorMath.tanh(load(z + 2 * n + j) + load(xp + 2 * n + j))
+            let o = VectorMath.sigmoid(load(z + 3 * n + j) + load(xp + 3 * n + j))
+            let cell = f * load(cPrev + j) + i * g
             let tc = VectorMath.tanh(cell)
-            store(o * tc, h + j, width)
-            store(cell, c + j, width)
-            store(i, z + j, width)
-            store(f, z + n + j, width)
-            store(g, z + 2 * n + j, width)
-            store(o, z + 3 * n + j, width)
-            store(tc, z + 4 * n + j, width)
+            store(o * tc, h + j)
+            store(cell, c + j)
+            store(i, z + j)
+            store(f, z + n + j)
+            store(g, z + 2 * n + j)
+            store(o, z + 3 * n + j)
+            store(tc, z + 4 * n + j)
             j += width
         }
     }
@@ -147,16 +149,18 @@ public enum LSTMKernels {
         var j = 0
         while j < n {
             let width = min(8, n - j)
-            let (i, f) = (load(saved + j, width), load(saved + n + j, width))
-            let (g, o) = (load(saved + 2 * n + j, width), load(saved + 3 * n + j, width))
-            let tc = load(saved + 4 * n + j, width)
-            let dh = load(dout + j, width) + load(dhNext + j, width)
-            let dc = load(dout + n + j, width) + load(dcNext + j, width) + dh * o * (1 - tc * tc)
-            store(dc * g * i * (1 - i), dz + j, width)
-            store(dc * load(cPrev + j, width) * f * (1 - f), dz + n + j, width)
-            store(dc * i * (1 - g * g), dz + 2 * n + j, width)
-            store(dh * tc * o * (1 - o), dz + 3 * n + j, width)
-            store(dc * f, dcNext + j, width)
+            func load(_ p: UnsafePointer<Float>) -> VectorMath.V { VectorMath.load(p, count: width) }
+            func store(_ v: VectorMath.V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, count: width) }
+            let (i, f) = (load(saved + j), load(saved + n + j))
+            let (g, o) = (load(saved + 2 * n + j), load(saved + 3 * n + j))
+            let tc = load(saved + 4 * n + j)
+            let dh = load(dout + j) + load(dhNext + j)
+            let dc = load(dout + n + j) + load(dcNext + j) + dh * o * (1 - tc * tc)
+            store(dc * g * i * (1 - i), dz + j)
+            store(dc * load(cPrev + j) * f * (1 - f), dz + n + j)
+            store(dc * i * (1 - g * g), dz + 2 * n + j)
+            store(dh * tc * o * (1 - o), dz + 3 * n + j)
+            store(dc * f, dcNext + j)
             j += width
         }
     }
@@ -164,21 +168,4 @@ public enum LSTMKernels {
     /// Rows per core: enough that a core's share of the recurrence (4H·H multiply-adds per row
     /// and step) is worth waking it for; small batches stay on the calling thread.
     static func rowGrain(hidden h: Int, steps: Int) -> Int { max(1, (1 << 20) / max(1, 4 * h * h * steps)) }
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> VectorMath.V {
-        if width == 8 { return UnsafeRawPointer(p).loadUnaligned(as: VectorMath.V.self) }
-        var v = VectorMath.V()
-        for k in 0..<width { v[k] = p[k] }
-        return v
-    }
-
-    @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> VectorMath.V { load(UnsafePointer(p), width) }
-
-    @inline(__always)
-    static func store(_ v: VectorMath.V, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
-        if width == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: VectorMath.V.self); return }
-        for k in 0..<width { p[k] = v[k] }
-    }
 }

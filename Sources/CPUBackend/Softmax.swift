@@ -22,13 +22,13 @@ public enum Softmax {
                     let (xr, yr) = (x + base, y + base)
                     let whole = length / 8 * 8
                     var largest8 = SIMD8<Float>(repeating: -.infinity)
-                    for k in stride(from: 0, to: whole, by: 8) { largest8 = pointwiseMax(largest8, load8(xr + k)) }
+                    for k in stride(from: 0, to: whole, by: 8) { largest8 = pointwiseMax(largest8, VectorMath.load(xr + k)) }
                     var largest = largest8.max()
                     for k in whole..<length { largest = Swift.max(largest, xr[k]) }
                     for k in 0..<length { yr[k] = xr[k] - largest }
                     VectorMath.map(length, yr, yr, VectorMath.exp)
                     var sum8 = SIMD8<Float>()
-                    for k in stride(from: 0, to: whole, by: 8) { sum8 += load8(yr + k) }
+                    for k in stride(from: 0, to: whole, by: 8) { sum8 += VectorMath.load(yr + k) }
                     var sum = sum8.sum()
                     for k in whole..<length { sum += yr[k] }
                     let scale = 1 / sum
@@ -62,7 +62,7 @@ public enum Softmax {
                 if inner == 1 {
                     let whole = length / 8 * 8
                     var dot8 = SIMD8<Float>()
-                    for k in stride(from: 0, to: whole, by: 8) { dot8 += load8(g + base + k) * load8(y + base + k) }
+                    for k in stride(from: 0, to: whole, by: 8) { dot8 += VectorMath.load(g + base + k) * VectorMath.load(y + base + k) }
                     dot = dot8.sum()
                     for k in whole..<length { dot += g[base + k] * y[base + k] }
                 } else {
@@ -72,10 +72,4 @@ public enum Softmax {
             }
         }
     }
-
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-
-    @inline(__always)
-    static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load8(UnsafePointer(p)) }
 }

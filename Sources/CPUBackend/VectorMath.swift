@@ -136,6 +136,25 @@ public enum VectorMath {
         unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: V.self)
     }
 
+    /// The first `count` floats at `p` (at most 8) as a vector, zero-padded.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, count: Int = 8) -> V {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var v = V()
+        for k in 0..<count { v[k] = p[k] }
+        return v
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>, count: Int = 8) -> V { load(UnsafePointer(p), count: count) }
+
+    /// Writes the first `count` lanes of `v` (at most 8) to `p`.
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, count: Int = 8) {
+        if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
+        for k in 0..<count { p[k] = v[k] }
+    }
+
     /// `y[i] = f(a[i], b[i])` for `i` in `0..<n`, eight at a time, as `map`.
     @inline(__always)
     static func map(
@@ -143,16 +162,10 @@ public enum VectorMath {
     ) {
         var i = 0
         while i + 8 <= n {
-            let u = UnsafeRawPointer(a + i).loadUnaligned(as: V.self), v = UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(u, v), as: V.self)
+            store(f(load(a + i), load(b + i)), y + i)
             i += 8
         }
-        if i < n {
-            var (u, v) = (V(), V())
-            for k in 0..<(n - i) { (u[k], v[k]) = (a[i + k], b[i + k]) }
-            let r = f(u, v)
-            for k in 0..<(n - i) { y[i + k] = r[k] }
-        }
+        if i < n { store(f(load(a + i, count: n - i), load(b + i, count: n - i)), y + i, count: n - i) }
     }
 
     /// `y[i] = f(x[i])` for `i` in `0..<n`, eight at a time; the tail goes through a padded vector.
@@ -160,15 +173,9 @@ public enum VectorMath {
     static func map(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ f: (V) -> V) {
         var i = 0
         while i + 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: V.self)
+            store(f(load(x + i)), y + i)
             i += 8
         }
-        if i < n {
-            var v = V()
-            for k in 0..<(n - i) { v[k] = x[i + k] }
-            let r = f(v)
-            for k in 0..<(n - i) { y[i + k] = r[k] }
-        }
+        if i < n { store(f(load(x + i, count: n - i)), y + i, count: n - i) }
     }
 }

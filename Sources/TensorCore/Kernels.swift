@@ -66,11 +66,8 @@ enum Kernels {
                 first = previous
                 remaining.removeLast()
             }
-            let dims = current.shape.dimensions
-            let outer = dims[..<first].reduce(1, *)
-            let length = dims[first...last].reduce(1, *)
-            let inner = dims[(last + 1)...].reduce(1, *)
-            var newShape = dims
+            let (outer, length, inner) = split(current.shape, around: first...last)
+            var newShape = current.shape.dimensions
             for axis in first...last { newShape[axis] = 1 }
             let out = TensorStorage(dtype: .float32, count: outer * inner)
             switch x.device {
@@ -83,15 +80,14 @@ enum Kernels {
     }
 
     static func argExtremum(largest: Bool, _ x: Tensor, axis: Int) -> Tensor {
-        let dims = x.shape.dimensions
-        let outer = dims[..<axis].reduce(1, *), inner = dims[(axis + 1)...].reduce(1, *)
-        var newShape = dims
+        let (outer, length, inner) = split(x.shape, at: axis)
+        var newShape = x.shape.dimensions
         newShape[axis] = 1
         let out = TensorStorage(dtype: .int64, count: outer * inner)
         switch x.device {
         case .cpu:
             Reduce.argExtremum(
-                largest: largest, x.storage.floats, outer: outer, length: dims[axis], inner: inner,
+                largest: largest, x.storage.floats, outer: outer, length: length, inner: inner,
                 out.raw.assumingMemoryBound(to: Int64.self))
         }
         return Tensor(shape: Shape(newShape), storage: out)
@@ -162,8 +158,13 @@ enum Kernels {
 
     /// `[outer, length, inner]` around `axis`.
     static func split(_ shape: Shape, at axis: Int) -> (outer: Int, length: Int, inner: Int) {
+        split(shape, around: axis...axis)
+    }
+
+    /// `[outer, length, inner]` around the adjacent `axes` (`length` is their product).
+    static func split(_ shape: Shape, around axes: ClosedRange<Int>) -> (outer: Int, length: Int, inner: Int) {
         let d = shape.dimensions
-        return (d[..<axis].reduce(1, *), d[axis], d[(axis + 1)...].reduce(1, *))
+        return (d[..<axes.lowerBound].reduce(1, *), d[axes].reduce(1, *), d[(axes.upperBound + 1)...].reduce(1, *))
     }
 
     static func gatherAlong(_ x: Tensor, axis: Int, index: Tensor) -> Tensor {
@@ -394,14 +395,8 @@ extension Kernels {
 // MARK: Softmax
 
 extension Kernels {
-    /// `[outer, length, inner]` around `axis`.
-    private static func softmaxGeometry(_ shape: Shape, axis: Int) -> (outer: Int, length: Int, inner: Int) {
-        let dims = shape.dimensions
-        return (dims[..<axis].reduce(1, *), dims[axis], dims[(axis + 1)...].reduce(1, *))
-    }
-
     static func softmax(_ x: Tensor, axis: Int) -> Tensor {
-        let (outer, length, inner) = softmaxGeometry(x.shape, axis: axis)
+        let (outer, length, inner) = split(x.shape, at: axis)
         let out = TensorStorage(dtype: .float32, count: x.scalarCount)
         switch x.device {
         case .cpu: Softmax.forward(x.storage.floats, out.floats, outer: outer, length: length, inner: inner)
@@ -410,7 +405,7 @@ extension Kernels {
     }
 
     static func softmaxBackward(_ g: Tensor, output y: Tensor, axis: Int) -> Tensor {
-        let (outer, length, inner) = softmaxGeometry(y.shape, axis: axis)
+        let (outer, length, inner) = split(y.shape, at: axis)
         let out = TensorStorage(dtype: .float32, count: y.scalarCount)
         switch y.device {
         case .cpu: Softmax.backward(g.storage.floats, y.storage.floats, out.floats, outer: outer, length: length, inner: inner)

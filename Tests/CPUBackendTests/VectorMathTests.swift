@@ -60,3 +60,21 @@ func vectorGELUMatchesDoublePrecision(_ name: String) {
     }
     #expect(output.last!.isNaN)
 }
+
+/// GELU's gradient with a broadcast gradient (the scalar libm path) against the same gradient
+/// repeated in full (the vector path, checked against double precision above).
+@Test func broadcastGELUGradientMatchesTheContiguousOne() {
+    let x = stride(from: -9.0, through: 9.0, by: 0.37).map(Float.init)
+    let g: Float = 1.5
+    var (contiguous, broadcast) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: x.count))
+    contiguous.withUnsafeMutableBufferPointer {
+        Elementwise.binary(.geluGradient, [Float](repeating: g, count: x.count), x, $0.baseAddress!, count: x.count)
+    }
+    broadcast.withUnsafeMutableBufferPointer {
+        Elementwise.binary(.geluGradient, [g], strides: [0], x, strides: [1], $0.baseAddress!, shape: [x.count])
+    }
+    for k in x.indices {
+        #expect(Swift.abs(broadcast[k] - contiguous[k]) <= 1e-5 * Swift.max(1, Swift.abs(contiguous[k])),
+                "at \(x[k]): \(broadcast[k]) vs \(contiguous[k])")
+    }
+}
