@@ -1,3 +1,4 @@
+import CSIMD
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,22 +18,10 @@ public enum Softmax {
                 let (o, i) = row.quotientAndRemainder(dividingBy: inner)
                 let base = o * length * inner + i
                 if inner == 1 {
-                    // Eight lanes at a time: scalar max and sum loops do not vectorize (their
-                    // order of operations is fixed), and were most of the time.
-                    let (xr, yr) = (x + base, y + base)
-                    let whole = length / 8 * 8
-                    var largest8 = SIMD8<Float>(repeating: -.infinity)
-                    for k in stride(from: 0, to: whole, by: 8) { largest8 = pointwiseMax(largest8, VectorMath.load(xr + k)) }
-                    var largest = largest8.max()
-                    for k in whole..<length { largest = Swift.max(largest, xr[k]) }
-                    for k in 0..<length { yr[k] = xr[k] - largest }
-                    VectorMath.map(length, yr, yr, VectorMath.exp)
-                    var sum8 = SIMD8<Float>()
-                    for k in stride(from: 0, to: whole, by: 8) { sum8 += VectorMath.load(yr + k) }
-                    var sum = sum8.sum()
-                    for k in whole..<length { sum += yr[k] }
-                    let scale = 1 / sum
-                    for k in 0..<length { yr[k] *= scale }
+                    #if arch(x86_64)
+                    if VectorMath.usesAVX2 { csimd_softmax_row(x + base, y + base, length); continue }
+                    #endif
+                    portableRow(x + base, y + base, length: length)
                 } else {
                     var largest = -Float.infinity
                     for k in 0..<length { largest = Swift.max(largest, x[base + k * inner]) }
@@ -47,6 +36,24 @@ public enum Softmax {
                 }
             }
         }
+    }
+
+    /// One contiguous row, eight lanes at a time (scalar max and sum loops do not vectorize:
+    /// their order of operations is fixed); `csimd_softmax_row` where AVX2 is present.
+    static func portableRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, length: Int) {
+        let whole = length / 8 * 8
+        var largest8 = SIMD8<Float>(repeating: -.infinity)
+        for k in stride(from: 0, to: whole, by: 8) { largest8 = pointwiseMax(largest8, VectorMath.load(x + k)) }
+        var largest = largest8.max()
+        for k in whole..<length { largest = Swift.max(largest, x[k]) }
+        for k in 0..<length { y[k] = x[k] - largest }
+        VectorMath.map(length, y, y, VectorMath.exp)
+        var sum8 = SIMD8<Float>()
+        for k in stride(from: 0, to: whole, by: 8) { sum8 += VectorMath.load(y + k) }
+        var sum = sum8.sum()
+        for k in whole..<length { sum += y[k] }
+        let scale = 1 / sum
+        for k in 0..<length { y[k] *= scale }
     }
 
     /// `dx = y (g - Σ g y)` along the middle axis, from the output `y` and its gradient `g`.

@@ -3,6 +3,7 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+#include <math.h>
 
 int csimd_has_avx2_fma(void) {
     unsigned a, b, c, d;
@@ -174,6 +175,38 @@ void csimd_gelu_backward(const float *g, const float *x, float *dx, long count) 
                                        _mm256_set1_ps(0.39894228040143268f));
         STORE(dx + j, _mm256_mul_ps(LOAD(g + j), _mm256_fmadd_ps(v, density, normal_cdf8(v))));
     }
+}
+
+__attribute__((target("avx2,fma")))
+void csimd_softmax_row(const float *x, float *y, long length) {
+    __m256 largest8 = _mm256_set1_ps(-INFINITY);
+    long j = 0;
+    for (; j + 8 <= length; j += 8) largest8 = _mm256_max_ps(largest8, _mm256_loadu_ps(x + j));
+    float lanes[8], largest = -INFINITY;
+    _mm256_storeu_ps(lanes, largest8);
+    for (int k = 0; k < 8; k++) largest = lanes[k] > largest ? lanes[k] : largest;
+    for (; j < length; j++) largest = x[j] > largest ? x[j] : largest;
+
+    // e^(x - max): every argument is at most 0; below -87 the result is flushed to 0 (a masked
+    // -inf gives exactly 0), and a NaN anywhere makes the sum, and so the whole row, NaN.
+    const __m256 shift = _mm256_set1_ps(largest), floor = _mm256_set1_ps(-87.f);
+    __m256 sum8 = _mm256_setzero_ps();
+    float sum = 0;
+    for (j = 0; j < length; j += 8) {
+        const long width = length - j < 8 ? length - j : 8;
+        const int full = width == 8;
+        __m256 v = _mm256_sub_ps(LOAD(x + j), shift);
+        __m256 e = _mm256_andnot_ps(_mm256_cmp_ps(v, floor, _CMP_LT_OQ), exp_clamped(v));
+        STORE(y + j, e);
+        if (full) sum8 = _mm256_add_ps(sum8, e);
+        else for (long k = 0; k < width; k++) sum += y[j + k];
+    }
+    _mm256_storeu_ps(lanes, sum8);
+    for (int k = 0; k < 8; k++) sum += lanes[k];
+
+    const __m256 scale = _mm256_set1_ps(1.f / sum);
+    for (j = 0; j + 8 <= length; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), scale));
+    for (; j < length; j++) y[j] *= 1.f / sum;
 }
 
 #else

@@ -72,4 +72,36 @@ func avx2GELUMatchesDoublePrecision() {
         #expect(Swift.abs(Double(dx[k]) - want) <= 2e-5 * Swift.abs(want) + 1e-7, "gelu'(\(v)) = \(dx[k]) / \(g[k]), want \(slope)")
     }
 }
+
+/// The AVX2 softmax row and the portable one against double precision, for lengths with and
+/// without a partial vector, with masked (-inf) entries and a wide range; NaN spreads to the row.
+@Test(.enabled(if: csimd_has_avx2_fma() == 1, "the processor has no AVX2 + FMA"))
+func avx2SoftmaxRowMatchesDoublePrecision() {
+    for length in [1, 7, 8, 13, 64, 129] {
+        for scale: Float in [1, 30] {
+            var x = (0..<length).map { Float(sin(Double($0) * 1.7 + Double(length))) * scale }
+            for k in stride(from: 3, to: length, by: 5) { x[k] = -.infinity }
+            let shift = Double(x.max()!)
+            let e = x.map { Foundation.exp(Double($0) - shift) }
+            let want = e.map { $0 / e.reduce(0, +) }
+            var (fast, portable) = ([Float](repeating: 0, count: length), [Float](repeating: 0, count: length))
+            fast.withUnsafeMutableBufferPointer { csimd_softmax_row(x, $0.baseAddress!, length) }
+            portable.withUnsafeMutableBufferPointer { Softmax.portableRow(x, $0.baseAddress!, length: length) }
+            for k in 0..<length {
+                // Rounding x - max to float costs up to |x - max|·2⁻²⁴ relative.
+                let tolerance = want[k] == 0 ? 0 : (1e-6 + 1.2e-7 * Swift.abs(Double(x[k]) - shift)) * want[k] + 1e-30
+                #expect(Swift.abs(Double(fast[k]) - want[k]) <= tolerance, "avx2 [\(length)] \(k): \(fast[k]) vs \(want[k])")
+                #expect(Swift.abs(Double(portable[k]) - want[k]) <= tolerance, "portable [\(length)] \(k): \(portable[k]) vs \(want[k])")
+            }
+            let maskedAreZero = zip(x, fast).allSatisfy { $0 != -.infinity || $1 == 0 }
+            #expect(maskedAreZero, "masked entries are exactly 0")
+        }
+    }
+    var withNaN: [Float] = (0..<13).map(Float.init)
+    withNaN[4] = .nan
+    var y = [Float](repeating: 0, count: 13)
+    y.withUnsafeMutableBufferPointer { csimd_softmax_row(withNaN, $0.baseAddress!, 13) }
+    let allNaN = y.allSatisfy(\.isNaN)
+    #expect(allNaN)
+}
 #endif

@@ -27,6 +27,10 @@ void csimd_gelu(const float *x, float *y, long count);
 
 /// GELU's backward pass, dx = g (Φ(x) + x φ(x)), for `count` floats.
 void csimd_gelu_backward(const float *g, const float *x, float *dx, long count);
+
+/// Softmax of one contiguous row of `length` floats: y = e^(x - max) / sum. Entries of -inf get
+/// exactly 0; a NaN anywhere makes the whole row NaN.
+void csimd_softmax_row(const float *x, float *y, long length);
 #endif
 
 #endif
