@@ -71,11 +71,7 @@ public final class LayerNorm: Layer {
         let k = normalizedShape.rank
         precondition(input.rank >= k && Array(input.shape.suffix(k)) == normalizedShape.dimensions,
                      "LayerNorm(\(normalizedShape)): input of shape \(input.shape) should end in \(normalizedShape)")
-        let axes = Array((input.rank - k)..<input.rank)
-        let mean = input.mean(along: axes, keepingDims: true)
-        let centered = input - mean
-        let variance = centered.squared().mean(along: axes, keepingDims: true)
-        return centered * rsqrt(variance + epsilon) * weight.value + bias.value
+        return layerNormalized(input, gamma: weight.value, beta: bias.value, epsilon: epsilon)
     }
 
     public var description: String { "LayerNorm(\(normalizedShape), epsilon: \(epsilon))" }

@@ -35,6 +35,9 @@ package enum Op {
     /// Training-mode batch normalization of `[N, C, ...]` with per-channel γ and β; `mean` and
     /// `invstd` are the batch statistics the forward pass used.
     case batchNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
+    /// Layer normalization over the trailing axes that γ and β span; `mean` and `invstd` are
+    /// each row's statistics from the forward pass.
+    case layerNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
     case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
     /// An LSTM layer's recurrence (`lstmRecurrence`); `saved` holds the activated gates and
     /// `tanh(c)`, `[T, N, 5H]`, that the forward pass computed.
@@ -51,7 +54,7 @@ package enum Op {
             return [x]
         case .conv2d(let x, let w, _, _), .convTranspose2d(let x, let w, _, _):
             return [x, w]
-        case .batchNorm(let x, let gamma, let beta, _, _):
+        case .batchNorm(let x, let gamma, let beta, _, _), .layerNorm(let x, let gamma, let beta, _, _):
             return [x, gamma, beta]
         case .binary(_, let a, let b), .matmul(let a, let b, _, _):
             return [a, b]
@@ -175,6 +178,13 @@ package enum Op {
         case .batchNorm(let x, let gamma, let beta, let mean, let invstd):
             // x̂ = (x - μ)/σ, y = γx̂ + β:  dβ = Σdy, dγ = Σdy·x̂, dx = γ/σ·(dy - mean(dy) - x̂·mean(dy·x̂)).
             let (dx, dgamma, dbeta) = Kernels.batchNormBackward(
+                g, x, gamma: gamma, mean: mean, invstd: invstd,
+                forInput: x.node != nil, forGamma: gamma.node != nil, forBeta: beta.node != nil)
+            return [dx, dgamma, dbeta]
+        case .layerNorm(let x, let gamma, let beta, let mean, let invstd):
+            // Per row, x̂ = (x - μ)/σ, y = γx̂ + β:  dβ = Σrows dy, dγ = Σrows dy·x̂,
+            // dx = (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))/σ with ĝ = γ·dy.
+            let (dx, dgamma, dbeta) = Kernels.layerNormBackward(
                 g, x, gamma: gamma, mean: mean, invstd: invstd,
                 forInput: x.node != nil, forGamma: gamma.node != nil, forBeta: beta.node != nil)
             return [dx, dgamma, dbeta]

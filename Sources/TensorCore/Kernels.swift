@@ -334,22 +334,67 @@ extension Kernels {
         _ dy: Tensor, _ x: Tensor, gamma: Tensor, mean: [Float], invstd: [Float], forInput: Bool, forGamma: Bool, forBeta: Bool
     ) -> (Tensor?, Tensor?, Tensor?) {
         let (n, c, s) = channelView(x.shape)
+        return normalizationGradients(x, parameters: gamma.shape, mean: mean, invstd: invstd,
+                                      forInput: forInput, forGamma: forGamma, forBeta: forBeta) { m, inv, dx, dgamma, dbeta in
+            BatchNormalization.backward(
+                dy.storage.floats, x.storage.floats, batch: n, channels: c, spatial: s, mean: m, invstd: inv,
+                gamma: gamma.storage.floats, dx: dx, dgamma: dgamma, dbeta: dbeta)
+        }
+    }
+
+    /// The storage for whichever of dx, dγ and dβ are asked for, filled by `kernel` from the
+    /// forward pass's statistics; shared by batch and layer norm.
+    private static func normalizationGradients(
+        _ x: Tensor, parameters: Shape, mean: [Float], invstd: [Float], forInput: Bool, forGamma: Bool, forBeta: Bool,
+        _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?,
+                   UnsafeMutablePointer<Float>?) -> Void
+    ) -> (Tensor?, Tensor?, Tensor?) {
         let dx = forInput ? TensorStorage(dtype: .float32, count: x.scalarCount) : nil
-        let dgamma = forGamma ? TensorStorage(dtype: .float32, count: c) : nil
-        let dbeta = forBeta ? TensorStorage(dtype: .float32, count: c) : nil
+        let dgamma = forGamma ? TensorStorage(dtype: .float32, count: parameters.elementCount) : nil
+        let dbeta = forBeta ? TensorStorage(dtype: .float32, count: parameters.elementCount) : nil
         switch x.device {
         case .cpu:
             mean.withUnsafeBufferPointer { m in
-                invstd.withUnsafeBufferPointer { inv in
-                    BatchNormalization.backward(
-                        dy.storage.floats, x.storage.floats, batch: n, channels: c, spatial: s, mean: m.baseAddress!,
-                        invstd: inv.baseAddress!, gamma: gamma.storage.floats, dx: dx?.floats, dgamma: dgamma?.floats,
-                        dbeta: dbeta?.floats)
+                invstd.withUnsafeBufferPointer { inv in kernel(m.baseAddress!, inv.baseAddress!, dx?.floats, dgamma?.floats, dbeta?.floats) }
+            }
+        }
+        return (dx.map { Tensor(shape: x.shape, storage: $0) }, dgamma.map { Tensor(shape: parameters, storage: $0) },
+                dbeta.map { Tensor(shape: parameters, storage: $0) })
+    }
+}
+
+// MARK: Layer normalization
+
+extension Kernels {
+    static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float)
+        -> (y: Tensor, mean: [Float], invstd: [Float])
+    {
+        let width = gamma.scalarCount, rows = x.scalarCount / max(width, 1)
+        let out = TensorStorage(dtype: .float32, count: x.scalarCount)
+        var mean = [Float](repeating: 0, count: rows), invstd = mean
+        switch x.device {
+        case .cpu:
+            mean.withUnsafeMutableBufferPointer { m in
+                invstd.withUnsafeMutableBufferPointer { inv in
+                    LayerNormalization.forward(
+                        x.storage.floats, rows: rows, width: width, gamma: gamma.storage.floats, beta: beta.storage.floats,
+                        epsilon: epsilon, out.floats, mean: m.baseAddress!, invstd: inv.baseAddress!)
                 }
             }
         }
-        return (dx.map { Tensor(shape: x.shape, storage: $0) }, dgamma.map { Tensor(shape: [c], storage: $0) },
-                dbeta.map { Tensor(shape: [c], storage: $0) })
+        return (Tensor(shape: x.shape, storage: out), mean, invstd)
+    }
+
+    static func layerNormBackward(
+        _ dy: Tensor, _ x: Tensor, gamma: Tensor, mean: [Float], invstd: [Float], forInput: Bool, forGamma: Bool, forBeta: Bool
+    ) -> (Tensor?, Tensor?, Tensor?) {
+        let width = gamma.scalarCount, rows = x.scalarCount / max(width, 1)
+        return normalizationGradients(x, parameters: gamma.shape, mean: mean, invstd: invstd,
+                                      forInput: forInput, forGamma: forGamma, forBeta: forBeta) { m, inv, dx, dgamma, dbeta in
+            LayerNormalization.backward(
+                dy.storage.floats, x.storage.floats, rows: rows, width: width, mean: m, invstd: inv,
+                gamma: gamma.storage.floats, dx: dx, dgamma: dgamma, dbeta: dbeta)
+        }
     }
 }
 

@@ -17,3 +17,19 @@ public func batchNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilo
              if: input.node != nil || gamma.node != nil || beta.node != nil)
     return (y, Tensor(mean), Tensor(variance))
 }
+
+/// Layer normalization over the trailing axes that `gamma` spans (PyTorch's `F.layer_norm` with
+/// `normalized_shape = gamma.shape`): each slice over those axes is normalized by its own mean
+/// and biased variance, `y = (x - μ) / √(σ² + ε) · γ + β`, in one fused primitive.
+///
+/// Shape: input `[..., *S]`, gamma and beta `S` -> output like the input.
+public func layerNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
+    input.requireFloat("layerNormalized")
+    let k = gamma.rank
+    precondition(gamma.shape == beta.shape && k >= 1 && input.rank >= k && Array(input.shape.suffix(k)) == gamma.shape.dimensions,
+                 "layerNormalized: input \(input.shape) should end in gamma's shape \(gamma.shape), and beta's \(beta.shape) should equal it")
+    var (y, mean, invstd) = Kernels.layerNorm(input, gamma: gamma, beta: beta, epsilon: epsilon)
+    y.record(.layerNorm(input, gamma: gamma, beta: beta, mean: mean, invstd: invstd),
+             if: input.node != nil || gamma.node != nil || beta.node != nil)
+    return y
+}

@@ -164,6 +164,13 @@ let gradCases: [GradCase] = [
     GradCase("batchNormalized [N, C]", { [values([5, 3])] }) {
         batchNormalized($0[0], gamma: Tensor([1, 2, -1]), beta: Tensor([0, 1, 0])).output
     },
+    // A partial vector (13 = 8 + 5), and two normalized axes (2 x 6).
+    GradCase("layerNormalized", { [values([3, 13]), values([13], seed: 9), values([13], seed: 10)] }) {
+        layerNormalized($0[0], gamma: $0[1], beta: $0[2])
+    },
+    GradCase("layerNormalized [2, 6]", { [values([2, 3, 2, 6]), values([2, 6], seed: 9), values([2, 6], seed: 10)] }) {
+        layerNormalized($0[0], gamma: $0[1], beta: $0[2]) * values([2, 3, 2, 6], seed: 11)
+    },
     GradCase("maxPool2d", { [distinct([2, 2, 5, 6])] }) { maxPool2d($0[0], kernelSize: (2, 2)) },
     GradCase("maxPool2d overlapping padded", { [distinct([1, 2, 5, 5])] }) {
         maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: .symmetric(1, 1))
@@ -195,6 +202,22 @@ let gradCases: [GradCase] = [
 func gradientMatchesFiniteDifferences(_ c: GradCase) {
     let result = gradcheck(c.f, at: c.inputs())
     #expect(result.passed, "\(c.name): \(result)")
+}
+
+/// The fused layer norm against its composition (two means, rsqrt, affine) on enough rows that
+/// both cores take a share and their dγ and dβ sums are added.
+@Test func layerNormalizedMatchesItsCompositionAcrossCores() {
+    let (x, gamma, beta) = (values([9000, 8]), values([8], seed: 9), values([8], seed: 10))
+    let weights = values([9000, 8], seed: 11)
+    func composed(_ t: [Tensor]) -> Tensor {
+        let centered = t[0] - t[0].mean(along: [1], keepingDims: true)
+        let variance = centered.squared().mean(along: [1], keepingDims: true)
+        return ((centered * rsqrt(variance + 1e-5) * t[1] + t[2]) * weights).sum()
+    }
+    let fused = valueWithGradient(at: [x, gamma, beta]) { (layerNormalized($0[0], gamma: $0[1], beta: $0[2]) * weights).sum() }
+    let reference = valueWithGradient(at: [x, gamma, beta], of: composed)
+    expectClose(fused.value, reference.value, atol: 1e-2, rtol: 1e-4)
+    for (a, b) in zip(fused.gradients, reference.gradients) { expectClose(a, b, atol: 2e-3, rtol: 1e-4) }
 }
 
 /// The checker itself must catch a wrong rule: a function whose recorded gradient is off.
