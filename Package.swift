@@ -25,10 +25,15 @@ let package = Package(
         .target(name: "Layers", dependencies: ["TensorCore"]),
         // SGD, Adagrad, RMSprop, Adam, AdamW.
         .target(name: "Optimizers", dependencies: ["Layers", "CPUBackend"]),
+        // The ecosystem's file formats: safetensors.
+        .target(name: "Interop", dependencies: ["TensorCore"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
-        .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets"]),
+        .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop"]),
+        // Assembled networks with their recipes and the loops that train them: the model zoo,
+        // character language models, the attention seq2seq and its digit tasks.
+        .target(name: "Models", dependencies: ["Layers", "Optimizers", "Datasets", "Training", "Interop"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Training"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Training", "Models"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -42,6 +47,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "TensorCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -21,6 +21,17 @@ public struct FashionMNIST: Sendable {
     /// Whether this is the bundled sample rather than the full set.
     public let isBundledSample: Bool
 
+    /// A data set from tensors already in memory (a subset, or images prepared elsewhere).
+    public init(trainImages: Tensor, trainLabels: Tensor, testImages: Tensor, testLabels: Tensor, directory: String,
+                isBundledSample: Bool) {
+        self.trainImages = trainImages
+        self.trainLabels = trainLabels
+        self.testImages = testImages
+        self.testLabels = testLabels
+        self.directory = directory
+        self.isBundledSample = isBundledSample
+    }
+
     /// The class names, by label.
     public static let classNames = [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",

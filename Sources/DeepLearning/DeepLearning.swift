@@ -3,4 +3,6 @@
 @_exported import Datasets
 @_exported import Layers
 @_exported import Optimizers
+@_exported import Interop
 @_exported import Training
+@_exported import Models

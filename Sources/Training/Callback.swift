@@ -154,3 +154,18 @@ public final class CSVLogger: Callback {
         handle = nil
     }
 }
+
+/// Reports each epoch's wall-clock time in seconds, including its validation pass.
+public final class EpochTimer: Callback {
+    private let report: (Double) -> Void
+    private var start = ContinuousClock.now
+
+    public init(_ report: @escaping (Double) -> Void) { self.report = report }
+
+    public func onEpochBegin(_ epoch: Int, model: Model) { start = .now }
+
+    public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) {
+        let d = ContinuousClock.now - start
+        report(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import Layers
 import Optimizers
 import TensorCore
@@ -24,16 +25,21 @@ public enum Checkpoint {
         return base + ".optimizer.safetensors"
     }
 
-    /// Writes `model`'s parameters and architecture (and `optimizer`'s state, if given).
+    /// Writes `model`'s parameters and architecture (and `optimizer`'s state, if given), creating
+    /// the file's directory first when `createDirectories` is set.
     public static func save(
-        _ model: any Layer, to path: String, optimizer: (any Optimizer)? = nil, metadata: [String: String] = [:]
+        _ model: any Layer, to path: String, optimizer: (any Optimizer)? = nil, metadata: [String: String] = [:],
+        createDirectories: Bool = false
     ) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if createDirectories && !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         var meta = metadata
         meta["format"] = formatVersion
-        if let description = try? LayerRegistry.describe(model) {
-            let json = try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys])
-            meta["architecture"] = String(decoding: json, as: UTF8.self)
-        }
+        // A layer that cannot describe itself is an error, not a checkpoint without architecture.
+        let json = try JSONSerialization.data(withJSONObject: try LayerRegistry.describe(model), options: [.sortedKeys])
+        meta["architecture"] = String(decoding: json, as: UTF8.self)
         let tensors = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.detached()) })
         try SafeTensors.save(tensors, metadata: meta, to: path)
         if let optimizer {

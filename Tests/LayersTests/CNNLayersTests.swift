@@ -85,8 +85,6 @@ func floats(_ v: [Double]) -> [Float] { v.map(Float.init) }
         let up = ConvTranspose2D(8, 4, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), outputPadding: (1, 1))
         #expect(up(Tensor.zeros([2, 8, 7, 7])).shape == [2, 4, 14, 14])
         #expect(try! LayerRegistry.make(from: LayerRegistry.describe(up)).description == up.description)
-        let resnet = Random.withSeed(0) { makeResNet(inChannels: 1, classes: 10, width: 8, blocksPerStage: [1, 1]) }
-        #expect(resnet(Tensor.zeros([2, 1, 28, 28])).shape == [2, 10])
         let dropped = Random.withSeed(3) { Dropout2D(rate: 0.5)(Tensor.ones([4, 16, 2, 2])) }
         // Whole channels are zeroed or kept together.
         for plane in dropped.reshaped(to: [64, 4]).scalars.chunked(4) { #expect(Set(plane).count == 1) }

@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import TensorCore
 
 /// Next-token models over integer ids: `[N, L]` ids -> `[N, L, vocabulary]` logits, the logits

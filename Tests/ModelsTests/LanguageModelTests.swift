@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import Models
 import TensorCore
 import Testing
 

@@ -1,4 +1,5 @@
 import Layers
+import Models
 import TensorCore
 import Testing
 

@@ -1,28 +1,51 @@
-import DeepLearning
+import Datasets
+import Layers
+import Optimizers
 
-/// The models `deeplearn` builds by name, each with the training recipe `train` uses by default.
-enum ModelZoo {
-    struct Recipe {
-        var epochs: Int
-        var optimizer: String
-        var learningRate: Float
-        var weightDecay: Float
-        var schedule: String
-        var labelSmoothing: Float
-        var dropout: Float
-        var augment = false
+/// The Fashion-MNIST classifiers built by name (`mlp`, `cnn`, `cnn-bn`, `resnet`, `lstm`, `gru`),
+/// each with the training recipe `deeplearn train` uses by default.
+///
+/// ```swift
+/// let network = try ModelZoo.make("cnn", dropout: 0.3)   // [N, 784] -> [N, 10]
+/// let recipe = try ModelZoo.recipe(for: "cnn")
+/// ```
+public enum ModelZoo {
+    /// A name that is not one of `names`.
+    public struct UnknownName: Error, CustomStringConvertible {
+        public let kind: String, name: String, choices: [String]
+        public var description: String { "unknown \(kind) '\(name)'; choose one of \(choices.joined(separator: ", "))" }
+    }
+
+    /// How a zoo model is trained: the defaults of `deeplearn train`, stated in BENCHMARKS.md.
+    public struct Recipe: Sendable, Equatable {
+        public var epochs: Int
+        public var optimizer: String
+        public var learningRate: Float
+        public var weightDecay: Float
+        public var schedule: String
+        public var labelSmoothing: Float
+        public var dropout: Float
+        public var augment: Bool
         /// Gradients are rescaled to at most this global norm before each step (nil: never).
-        var clipNorm: Float? = nil
+        public var clipNorm: Float?
+
+        public init(epochs: Int, optimizer: String, learningRate: Float, weightDecay: Float, schedule: String,
+                    labelSmoothing: Float, dropout: Float, augment: Bool = false, clipNorm: Float? = nil) {
+            (self.epochs, self.optimizer, self.learningRate, self.weightDecay) = (epochs, optimizer, learningRate, weightDecay)
+            (self.schedule, self.labelSmoothing, self.dropout, self.augment, self.clipNorm) =
+                (schedule, labelSmoothing, dropout, augment, clipNorm)
+        }
     }
 
     /// The augmentations `--augment` applies to 28x28 training images: random horizontal flip
     /// and random crop with 2 pixels of padding.
-    static let augmentations: [Augmentation] = [.horizontalFlip(), .randomCrop(padding: 2)]
+    public static let augmentations: [Augmentation] = [.horizontalFlip(), .randomCrop(padding: 2)]
 
-    static let names = ["mlp", "cnn", "cnn-bn", "resnet", "lstm", "gru"]
+    public static let names = ["mlp", "cnn", "cnn-bn", "resnet", "lstm", "gru"]
 
     /// The default recipe of each model: stated in `deeplearn train --help` and BENCHMARKS.md.
-    static func recipe(for name: String) -> Recipe {
+    public static func recipe(for name: String) throws -> Recipe {
+        try check(name)
         switch name {
         case "cnn":
             // 15 epochs of AdamW with a cosine decay, dropout 0.3 before and after the hidden dense layer.
@@ -50,9 +73,11 @@ enum ModelZoo {
         }
     }
 
-    /// The network; `dropout` > 0 adds dropout where each model's recipe puts it. Every model takes
-    /// flattened 28x28 images, `[N, 784]`.
-    static func make(_ name: String, dropout: Float = 0) -> any Layer {
+    /// The network; `dropout` > 0 adds dropout where each model's recipe puts it.
+    ///
+    /// Shape: flattened 28x28 images `[N, 784]` -> logits `[N, 10]`.
+    public static func make(_ name: String, dropout: Float = 0) throws -> any Layer {
+        try check(name)
         switch name {
         case "mlp":
             // The Fashion-MNIST benchmark's MLP: 784-256-128-10 with ReLU.
@@ -95,29 +120,34 @@ enum ModelZoo {
                 Reshape([1, 28, 28])
                 makeResNet(inChannels: 1, classes: 10, width: 32, blocksPerStage: [1, 1, 1])
             }
-        case "lstm", "gru":
-            // The image read row by row: 28 steps of 28 features, one recurrent layer of 128 whose
+        default:
+            // Digits read row by row: 28 steps of 28 features, one recurrent layer of 128 whose
             // last state feeds Dense 10.
             return Sequential {
                 Reshape([28, 28])
                 if name == "lstm" { LSTM(28, 128) } else { GRU(28, 128) }
                 Linear(128, 10)
             }
-        default:
-            preconditionFailure("ModelZoo: unknown model \(name)")
         }
     }
 
-    static let optimizerNames = ["adam", "adamw", "sgd", "rmsprop", "adagrad"]
+    private static func check(_ name: String) throws {
+        guard names.contains(name) else { throw UnknownName(kind: "model", name: name, choices: names) }
+    }
 
-    static func optimizer(_ name: String, parameters: [Parameter], learningRate: Float, weightDecay: Float) -> any Optimizer {
+    public static let optimizerNames = ["adam", "adamw", "sgd", "rmsprop", "adagrad"]
+
+    /// The optimizer `name` (one of `optimizerNames`) over `parameters`; SGD gets Nesterov momentum 0.9.
+    public static func optimizer(_ name: String, parameters: [Parameter], learningRate: Float, weightDecay: Float) throws
+        -> any Optimizer
+    {
         switch name {
         case "adam": return Adam(parameters, learningRate: learningRate, weightDecay: weightDecay)
         case "adamw": return AdamW(parameters, learningRate: learningRate, weightDecay: weightDecay)
         case "sgd": return SGD(parameters, learningRate: learningRate, momentum: 0.9, nesterov: true, weightDecay: weightDecay)
         case "rmsprop": return RMSprop(parameters, learningRate: learningRate, weightDecay: weightDecay)
         case "adagrad": return Adagrad(parameters, learningRate: learningRate, weightDecay: weightDecay)
-        default: preconditionFailure("ModelZoo: unknown optimizer \(name)")
+        default: throw UnknownName(kind: "optimizer", name: name, choices: optimizerNames)
         }
     }
 }

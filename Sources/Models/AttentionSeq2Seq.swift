@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import TensorCore
 
 /// An encoder-decoder with additive attention (Bahdanau et al., 2015): a bidirectional GRU reads

@@ -1,0 +1,98 @@
+import Datasets
+import Foundation
+import Layers
+import Optimizers
+import TensorCore
+import Training
+
+/// The measurements behind `deeplearn bench`: each returns the fields it reports, JSON-ready
+/// (BENCHMARKS.md quotes them by key).
+public enum Benchmark {
+    /// The process's peak resident memory in MiB (VmHWM on Linux), or nil where unknown.
+    public static func peakResidentMiB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kib / 1024
+    }
+
+    /// Median of `runs` timings of `body` after `warmup` untimed calls, in seconds.
+    public static func medianSeconds(runs: Int, warmup: Int = 2, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let d = clock.measure(body)
+            times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Median GFLOP/s of an `size` x `size` float32 matrix product, and the backend that ran it.
+    public static func gemm(size: Int, runs: Int) -> [String: Any] {
+        var rng = RandomGenerator(seed: 0)
+        let a = Tensor.uniform([size, size], using: &rng)
+        let b = Tensor.uniform([size, size], using: &rng)
+        var sink: Float = 0
+        let seconds = medianSeconds(runs: runs) { sink += matmul(a, b).withUnsafeBufferPointer { $0[0] } }
+        let n = Double(size)
+        return [
+            "benchmark": "gemm", "size": size, "runs": runs, "median_seconds": seconds,
+            "gflops": 2 * n * n * n / seconds / 1e9, "backend": Backend.blasName,
+            "library": Backend.blasLibrary ?? "none", "checksum": Double(sink),
+        ]
+    }
+
+    /// Per-op overhead: microseconds to add two 1-element tensors, without and with recording.
+    public static func ops(iterations n: Int, runs: Int) -> [String: Any] {
+        let a = Tensor([1]), b = Tensor([2])
+        var tracked = a
+        tracked.requiresGrad = true
+        var sink: Float = 0
+        let plain = medianSeconds(runs: runs) {
+            for _ in 0..<n { sink += (a + b).withUnsafeBufferPointer { $0[0] } }
+        }
+        let recorded = medianSeconds(runs: runs) {
+            for _ in 0..<n { sink += (tracked + b).withUnsafeBufferPointer { $0[0] } }
+        }
+        return [
+            "benchmark": "ops", "iterations": n, "runs": runs,
+            "add_us": plain / Double(n) * 1e6, "add_grad_us": recorded / Double(n) * 1e6,
+            "checksum": Double(sink),
+        ]
+    }
+
+    /// Trains zoo model `name` (Adam 1e-3, no dropout, seed 0) on `data` and times each epoch.
+    public static func training(_ name: String, data: FashionMNIST, epochs: Int, batchSize: Int) throws -> [String: Any] {
+        let network = try Random.withSeed(0) { try ModelZoo.make(name) }
+        let model = Model(network)
+        model.compile(optimizer: Adam(network.trainableParameters, learningRate: 1e-3), loss: .crossEntropy())
+        model.progressOutput = nil
+        var seconds: [Double] = []
+        let history = model.fit(data.trainImages, data.trainLabels, epochs: epochs, batchSize: batchSize,
+                                callbacks: [EpochTimer { seconds.append($0) }])
+        return [
+            "benchmark": name, "epoch_seconds": seconds.count == 1 ? seconds[0] as Any : seconds as Any,
+            "train_loss": history["loss"].last ?? .nan, "examples": data.trainImages.shape[0],
+            "batch_size": batchSize, "peak_rss_mib": peakResidentMiB() ?? -1, "backend": Backend.blasName,
+        ]
+    }
+
+    /// Batch-1 latency and batch-1000 throughput of zoo model `name` on `data`'s test images.
+    public static func inference(_ name: String, data: FashionMNIST, runs: Int) throws -> [String: Any] {
+        let network = try Random.withSeed(0) { try ModelZoo.make(name) }
+        network.eval()
+        let one = data.testImages[0..<1]
+        let thousand = data.testImages[0..<Swift.min(1000, data.testImages.shape[0])]
+        var sink: Float = 0
+        let latency = withoutGradients { medianSeconds(runs: runs * 10, warmup: 10) { sink += network(one).scalars[0] } }
+        let batch = withoutGradients { medianSeconds(runs: runs) { sink += network(thousand).scalars[0] } }
+        return [
+            "benchmark": "inference", "model": name, "batch1_latency_ms": latency * 1e3,
+            "batch1000_images_per_second": Double(thousand.shape[0]) / batch, "batch1000_seconds": batch,
+            "checksum": Double(sink), "backend": Backend.blasName,
+        ]
+    }
+}
