@@ -52,3 +52,53 @@ public final class Softmax: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor { softmax(input, along: axis) }
     public var description: String { "Softmax(axis: \(axis))" }
 }
+
+extension ReLU: ConfigurableLayer {
+    public static let typeName = "ReLU"
+    public var configuration: [String: any Sendable] { [:] }
+    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
+}
+
+extension Sigmoid: ConfigurableLayer {
+    public static let typeName = "Sigmoid"
+    public var configuration: [String: any Sendable] { [:] }
+    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
+}
+
+extension Tanh: ConfigurableLayer {
+    public static let typeName = "Tanh"
+    public var configuration: [String: any Sendable] { [:] }
+    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
+}
+
+extension LeakyReLU: ConfigurableLayer {
+    public static let typeName = "LeakyReLU"
+    public var configuration: [String: any Sendable] { ["negativeSlope": Double(negativeSlope)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(negativeSlope: try c.field("negativeSlope", of: Self.typeName))
+    }
+}
+
+extension ELU: ConfigurableLayer {
+    public static let typeName = "ELU"
+    public var configuration: [String: any Sendable] { ["alpha": Double(alpha)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(alpha: try c.field("alpha", of: Self.typeName))
+    }
+}
+
+extension GELU: ConfigurableLayer {
+    public static let typeName = "GELU"
+    public var configuration: [String: any Sendable] { ["approximate": approximate] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(approximate: (c["approximate"] as? Bool) ?? false)
+    }
+}
+
+extension Softmax: ConfigurableLayer {
+    public static let typeName = "Softmax"
+    public var configuration: [String: any Sendable] { ["axis": axis] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(axis: try c.field("axis", of: Self.typeName))
+    }
+}

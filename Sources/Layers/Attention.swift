@@ -277,3 +277,67 @@ public final class TransformerDecoderBlock: Layer {
         "TransformerDecoderBlock(dim: \(selfAttention.dim), heads: \(selfAttention.heads), \(normFirst ? "pre-norm" : "post-norm"))"
     }
 }
+
+extension MultiHeadAttention: ConfigurableLayer {
+    public static let typeName = "MultiHeadAttention"
+    public var configuration: [String: any Sendable] { ["dim": dim, "heads": heads, "dropout": Double(dropout.rate)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(dim: try c.field("dim", of: Self.typeName), heads: try c.field("heads", of: Self.typeName),
+                  dropout: try c.field("dropout", of: Self.typeName))
+    }
+}
+
+extension AdditiveAttention: ConfigurableLayer {
+    public static let typeName = "AdditiveAttention"
+    public var configuration: [String: any Sendable] {
+        ["queryDim": queryProjection.inFeatures, "keyDim": keyProjection.inFeatures, "hidden": queryProjection.outFeatures]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(queryDim: try c.field("queryDim", of: Self.typeName), keyDim: try c.field("keyDim", of: Self.typeName),
+                  hidden: try c.field("hidden", of: Self.typeName))
+    }
+}
+
+extension SinusoidalPositionalEncoding: ConfigurableLayer {
+    public static let typeName = "SinusoidalPositionalEncoding"
+    public var configuration: [String: any Sendable] { ["maxLength": maxLength, "dim": dim] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(maxLength: try c.field("maxLength", of: Self.typeName), dim: try c.field("dim", of: Self.typeName))
+    }
+}
+
+extension LearnedPositionalEncoding: ConfigurableLayer {
+    public static let typeName = "LearnedPositionalEncoding"
+    public var configuration: [String: any Sendable] { ["maxLength": maxLength, "dim": dim] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(maxLength: try c.field("maxLength", of: Self.typeName), dim: try c.field("dim", of: Self.typeName))
+    }
+}
+
+/// The configuration both Transformer blocks share: sizes from their layers, dropout and norm placement.
+private func blockConfiguration(_ attention: MultiHeadAttention, _ feedForward: Sequential, _ dropout: Dropout, _ normFirst: Bool)
+    -> [String: any Sendable]
+{
+    ["dim": attention.dim, "heads": attention.heads, "feedForwardDim": (feedForward.layers[0] as! Linear).outFeatures,
+     "dropout": Double(dropout.rate), "normFirst": normFirst]
+}
+
+extension TransformerEncoderBlock: ConfigurableLayer {
+    public static let typeName = "TransformerEncoderBlock"
+    public var configuration: [String: any Sendable] { blockConfiguration(attention, feedForward, dropout, normFirst) }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), feedForwardDim: try c.field("feedForwardDim", of: t),
+                  dropout: try c.field("dropout", of: t), normFirst: try c.field("normFirst", of: t))
+    }
+}
+
+extension TransformerDecoderBlock: ConfigurableLayer {
+    public static let typeName = "TransformerDecoderBlock"
+    public var configuration: [String: any Sendable] { blockConfiguration(selfAttention, feedForward, dropout, normFirst) }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), feedForwardDim: try c.field("feedForwardDim", of: t),
+                  dropout: try c.field("dropout", of: t), normFirst: try c.field("normFirst", of: t))
+    }
+}

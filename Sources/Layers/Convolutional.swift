@@ -126,3 +126,48 @@ public final class ConvTranspose2D: Layer {
         "ConvTranspose2D(\(inChannels) => \(outChannels), kernel: \(kernelSize.0)x\(kernelSize.1), stride: \(stride.0)x\(stride.1), padding: \(padding.0)x\(padding.1), bias: \(bias != nil))"
     }
 }
+
+extension Conv2D: ConfigurableLayer {
+    public static let typeName = "Conv2D"
+    public var configuration: [String: any Sendable] {
+        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": [kernelSize.0, kernelSize.1],
+         "stride": [stride.0, stride.1], "padding": padding.configuration, "dilation": [dilation.0, dilation.1],
+         "groups": groups, "bias": bias != nil]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try pair(c, "kernelSize", of: t),
+                  stride: try pair(c, "stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
+                  dilation: try pair(c, "dilation", of: t), groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+    }
+}
+
+extension Conv1D: ConfigurableLayer {
+    public static let typeName = "Conv1D"
+    public var configuration: [String: any Sendable] {
+        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": kernelSize, "stride": stride,
+         "padding": padding.configuration, "dilation": dilation, "groups": groups, "bias": bias != nil]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try c.field("kernelSize", of: t),
+                  stride: try c.field("stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
+                  dilation: try c.field("dilation", of: t), groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+    }
+}
+
+extension ConvTranspose2D: ConfigurableLayer {
+    public static let typeName = "ConvTranspose2D"
+    public var configuration: [String: any Sendable] {
+        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": [kernelSize.0, kernelSize.1],
+         "stride": [stride.0, stride.1], "padding": [padding.0, padding.1], "outputPadding": [outputPadding.0, outputPadding.1],
+         "dilation": [dilation.0, dilation.1], "groups": groups, "bias": bias != nil]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try pair(c, "kernelSize", of: t),
+                  stride: try pair(c, "stride", of: t), padding: try pair(c, "padding", of: t),
+                  outputPadding: try pair(c, "outputPadding", of: t), dilation: try pair(c, "dilation", of: t),
+                  groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+    }
+}

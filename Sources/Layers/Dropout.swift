@@ -22,3 +22,11 @@ public final class Dropout: ModeDependentLayer {
 
     public var description: String { "Dropout(rate: \(rate))" }
 }
+
+extension Dropout: ConfigurableLayer {
+    public static let typeName = "Dropout"
+    public var configuration: [String: any Sendable] { ["rate": Double(rate)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(rate: try c.field("rate", of: Self.typeName))
+    }
+}

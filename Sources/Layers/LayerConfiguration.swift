@@ -28,8 +28,14 @@ public enum LayerConfigurationError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Maps architecture `type` names to layer types. The built-in layers are registered; add your
-/// own with `register`.
+/// Maps architecture `type` names to layer types.
+///
+/// The layers of this target are registered. A layer type from another module (the `Models`
+/// target's networks, or your own) is found without registering it: `describe` records its
+/// module-qualified Swift name (`"swiftType": "Models.TransformerLanguageModel"`, as Keras records
+/// a class's module), and `make` looks that name up in the Swift runtime, accepting it only if it
+/// is a `ConfigurableLayer` whose `typeName` is the recorded `type`. `register` still works and
+/// takes precedence.
 public enum LayerRegistry {
     /// Metatypes are immutable; the lock guards the dictionary.
     private struct Table: @unchecked Sendable {
@@ -41,7 +47,9 @@ public enum LayerRegistry {
         Dropout.self, Flatten.self, Reshape.self, Sequential.self, Conv2D.self, Conv1D.self, MaxPool2D.self,
         AvgPool2D.self, MaxPool1D.self, AvgPool1D.self, GlobalPool.self, AdaptiveAvgPool2D.self, Upsample.self,
         BatchNorm.self, LayerNorm.self, GroupNorm.self, Dropout2D.self, ResidualBlock.self, ConvTranspose2D.self,
-        LSTM.self, GRU.self, SimpleRNN.self, Embedding.self,
+        LSTM.self, GRU.self, SimpleRNN.self, Embedding.self, SimpleRNNCell.self, LSTMCell.self, GRUCell.self,
+        Bidirectional.self, MultiHeadAttention.self, AdditiveAttention.self, SinusoidalPositionalEncoding.self,
+        LearnedPositionalEncoding.self, TransformerEncoderBlock.self, TransformerDecoderBlock.self,
     ] as [any ConfigurableLayer.Type]).map { ($0.typeName, $0) })))
 
     public static func register(_ type: any ConfigurableLayer.Type) {
@@ -55,8 +63,25 @@ public enum LayerRegistry {
             throw LayerConfigurationError.notConfigurable(layer.description)
         }
         var d = try c.configuration
-        d["type"] = type(of: c).typeName
+        let layerType = type(of: c)
+        d["type"] = layerType.typeName
+        if registeredType(layerType.typeName) == nil { d["swiftType"] = String(reflecting: layerType) }
         return d
+    }
+
+    private static func registeredType(_ name: String) -> (any ConfigurableLayer.Type)? {
+        table.withLock { $0.types[name] }
+    }
+
+    /// The layer type a description's `swiftType` names, if it is one whose `typeName` is `name`.
+    private static func runtimeType(_ description: [String: any Sendable], named name: String) -> (any ConfigurableLayer.Type)? {
+        // Only dotted identifiers reach the runtime's name lookup.
+        guard let swiftType = description["swiftType"] as? String, !swiftType.isEmpty,
+              swiftType.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0)
+                  || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }),
+              let type = _typeByName(swiftType) as? any ConfigurableLayer.Type, type.typeName == name
+        else { return nil }
+        return type
     }
 
     /// Builds a layer from the output of `describe`.
@@ -64,7 +89,7 @@ public enum LayerRegistry {
         guard let name = description["type"] as? String else {
             throw LayerConfigurationError.missingField(type: "layer", field: "type")
         }
-        guard let type = table.withLock({ Table(types: $0.types) }).types[name] else {
+        guard let type = registeredType(name) ?? runtimeType(description, named: name) else {
             throw LayerConfigurationError.unknownType(name)
         }
         return try type.init(configuration: description)
@@ -72,117 +97,14 @@ public enum LayerRegistry {
 }
 
 extension Dictionary where Key == String, Value == any Sendable {
-    /// A required field of a layer configuration, accepting any JSON number type for numbers.
-    func field<T>(_ name: String, of type: String, as _: T.Type = T.self) throws -> T {
-        if T.self == Int.self, let v = self[name] as? Double, v == v.rounded() { return Int(v) as! T }
+    /// A required field of a layer configuration, accepting any JSON number type for numbers (a
+    /// whole number for `Int`); throws `missingField` naming `type` and `name` otherwise.
+    public func field<T>(_ name: String, of type: String, as _: T.Type = T.self) throws -> T {
+        if T.self == Int.self, let v = self[name] as? Double, let i = Int(exactly: v) { return i as! T }
         if T.self == Float.self, let v = self[name] as? Double { return Float(v) as! T }
         if T.self == Float.self, let v = self[name] as? Int { return Float(v) as! T }
         guard let v = self[name] as? T else { throw LayerConfigurationError.missingField(type: type, field: name) }
         return v
-    }
-}
-
-extension Linear: ConfigurableLayer {
-    public static let typeName = "Linear"
-    public var configuration: [String: any Sendable] {
-        ["inFeatures": inFeatures, "outFeatures": outFeatures, "bias": bias != nil]
-    }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inFeatures", of: Self.typeName), try c.field("outFeatures", of: Self.typeName),
-                  bias: (c["bias"] as? Bool) ?? true)
-    }
-}
-
-extension ReLU: ConfigurableLayer {
-    public static let typeName = "ReLU"
-    public var configuration: [String: any Sendable] { [:] }
-    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
-}
-
-extension Sigmoid: ConfigurableLayer {
-    public static let typeName = "Sigmoid"
-    public var configuration: [String: any Sendable] { [:] }
-    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
-}
-
-extension Tanh: ConfigurableLayer {
-    public static let typeName = "Tanh"
-    public var configuration: [String: any Sendable] { [:] }
-    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
-}
-
-extension Flatten: ConfigurableLayer {
-    public static let typeName = "Flatten"
-    public var configuration: [String: any Sendable] { [:] }
-    public convenience init(configuration: [String: any Sendable]) throws { self.init() }
-}
-
-extension LeakyReLU: ConfigurableLayer {
-    public static let typeName = "LeakyReLU"
-    public var configuration: [String: any Sendable] { ["negativeSlope": Double(negativeSlope)] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(negativeSlope: try c.field("negativeSlope", of: Self.typeName))
-    }
-}
-
-extension ELU: ConfigurableLayer {
-    public static let typeName = "ELU"
-    public var configuration: [String: any Sendable] { ["alpha": Double(alpha)] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(alpha: try c.field("alpha", of: Self.typeName))
-    }
-}
-
-extension GELU: ConfigurableLayer {
-    public static let typeName = "GELU"
-    public var configuration: [String: any Sendable] { ["approximate": approximate] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(approximate: (c["approximate"] as? Bool) ?? false)
-    }
-}
-
-extension Softmax: ConfigurableLayer {
-    public static let typeName = "Softmax"
-    public var configuration: [String: any Sendable] { ["axis": axis] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(axis: try c.field("axis", of: Self.typeName))
-    }
-}
-
-extension Dropout: ConfigurableLayer {
-    public static let typeName = "Dropout"
-    public var configuration: [String: any Sendable] { ["rate": Double(rate)] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(rate: try c.field("rate", of: Self.typeName))
-    }
-}
-
-extension Reshape: ConfigurableLayer {
-    public static let typeName = "Reshape"
-    public var configuration: [String: any Sendable] { ["shape": shape.dimensions] }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        guard let dims = (c["shape"] as? [Any])?.compactMap({ ($0 as? Int) ?? ($0 as? Double).map { Int($0) } }) else {
-            throw LayerConfigurationError.missingField(type: Self.typeName, field: "shape")
-        }
-        self.init(Shape(dims))
-    }
-}
-
-extension Sequential: ConfigurableLayer {
-    public static let typeName = "Sequential"
-    public var configuration: [String: any Sendable] {
-        get throws { ["layers": try layers.map { try LayerRegistry.describe($0) } as [any Sendable]] }
-    }
-    public convenience init(configuration c: [String: any Sendable]) throws {
-        guard let items = c["layers"] as? [Any] else {
-            throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
-        }
-        self.init(try items.map { item in
-            guard let d = item as? [String: Any] else {
-                throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
-            }
-            return try LayerRegistry.make(from: d.mapValues { $0 as! any Sendable })
-        })
     }
 }
 
@@ -204,3 +126,42 @@ extension Layer {
         return copy
     }
 }
+
+extension Padding {
+    /// `"valid"`, `"same"` or `[top, bottom, left, right]`.
+    var configuration: any Sendable {
+        switch self {
+        case .valid: return "valid"
+        case .same: return "same"
+        case .explicit(let t, let b, let l, let r): return [t, b, l, r]
+        }
+    }
+
+    init(configuration value: Any?, of type: String) throws {
+        if let s = value as? String, s == "valid" || s == "same" {
+            self = s == "valid" ? .valid : .same
+        } else if let v = try? intList(value, count: 4) {
+            self = .explicit(top: v[0], bottom: v[1], left: v[2], right: v[3])
+        } else {
+            throw LayerConfigurationError.missingField(type: type, field: "padding")
+        }
+    }
+}
+
+/// Integers from a JSON array (numbers may arrive as Double).
+func intList(_ value: Any?, count: Int) throws -> [Int] {
+    guard let items = value as? [Any] else { throw LayerConfigurationError.missingField(type: "list", field: "\(count) integers") }
+    let ints = items.compactMap { ($0 as? Int) ?? ($0 as? Double).flatMap { Int(exactly: $0) } }
+    guard ints.count == count else { throw LayerConfigurationError.missingField(type: "list", field: "\(count) integers") }
+    return ints
+}
+
+func pair(_ c: [String: any Sendable], _ name: String, of type: String) throws -> (Int, Int) {
+    do {
+        let v = try intList(c[name], count: 2)
+        return (v[0], v[1])
+    } catch {
+        throw LayerConfigurationError.missingField(type: type, field: name)
+    }
+}
+

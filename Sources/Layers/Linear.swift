@@ -33,3 +33,14 @@ public final class Linear: Layer {
 
     public var description: String { "Linear(\(inFeatures) => \(outFeatures), bias: \(bias != nil))" }
 }
+
+extension Linear: ConfigurableLayer {
+    public static let typeName = "Linear"
+    public var configuration: [String: any Sendable] {
+        ["inFeatures": inFeatures, "outFeatures": outFeatures, "bias": bias != nil]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("inFeatures", of: Self.typeName), try c.field("outFeatures", of: Self.typeName),
+                  bias: (c["bias"] as? Bool) ?? true)
+    }
+}

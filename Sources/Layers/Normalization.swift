@@ -130,3 +130,42 @@ public final class Dropout2D: ModeDependentLayer {
 
     public var description: String { "Dropout2D(rate: \(rate))" }
 }
+
+extension BatchNorm: ConfigurableLayer {
+    public static let typeName = "BatchNorm"
+    public var configuration: [String: any Sendable] {
+        ["features": features, "momentum": Double(momentum), "epsilon": Double(epsilon)]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("features", of: Self.typeName), momentum: try c.field("momentum", of: Self.typeName),
+                  epsilon: try c.field("epsilon", of: Self.typeName))
+    }
+}
+
+extension LayerNorm: ConfigurableLayer {
+    public static let typeName = "LayerNorm"
+    public var configuration: [String: any Sendable] { ["shape": normalizedShape.dimensions, "epsilon": Double(epsilon)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        guard let dims = (c["shape"] as? [Any])?.compactMap({ ($0 as? Int) ?? ($0 as? Double).flatMap { Int(exactly: $0) } }) else {
+            throw LayerConfigurationError.missingField(type: Self.typeName, field: "shape")
+        }
+        self.init(Shape(dims), epsilon: try c.field("epsilon", of: Self.typeName))
+    }
+}
+
+extension GroupNorm: ConfigurableLayer {
+    public static let typeName = "GroupNorm"
+    public var configuration: [String: any Sendable] { ["groups": groups, "channels": channels, "epsilon": Double(epsilon)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(groups: try c.field("groups", of: Self.typeName), channels: try c.field("channels", of: Self.typeName),
+                  epsilon: try c.field("epsilon", of: Self.typeName))
+    }
+}
+
+extension Dropout2D: ConfigurableLayer {
+    public static let typeName = "Dropout2D"
+    public var configuration: [String: any Sendable] { ["rate": Double(rate)] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(rate: try c.field("rate", of: Self.typeName))
+    }
+}

@@ -129,3 +129,71 @@ public final class Upsample: Layer {
 
     public var description: String { "Upsample(scale: \(scale), mode: \(mode.rawValue))" }
 }
+
+extension MaxPool2D: ConfigurableLayer {
+    public static let typeName = "MaxPool2D"
+    public var configuration: [String: any Sendable] {
+        ["kernelSize": [kernelSize.0, kernelSize.1], "stride": [stride.0, stride.1], "padding": padding.configuration]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(kernelSize: try pair(c, "kernelSize", of: Self.typeName), stride: try pair(c, "stride", of: Self.typeName),
+                  padding: try Padding(configuration: c["padding"], of: Self.typeName))
+    }
+}
+
+extension AvgPool2D: ConfigurableLayer {
+    public static let typeName = "AvgPool2D"
+    public var configuration: [String: any Sendable] {
+        ["kernelSize": [kernelSize.0, kernelSize.1], "stride": [stride.0, stride.1], "padding": padding.configuration]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(kernelSize: try pair(c, "kernelSize", of: Self.typeName), stride: try pair(c, "stride", of: Self.typeName),
+                  padding: try Padding(configuration: c["padding"], of: Self.typeName))
+    }
+}
+
+extension MaxPool1D: ConfigurableLayer {
+    public static let typeName = "MaxPool1D"
+    public var configuration: [String: any Sendable] { ["kernelSize": kernelSize, "stride": stride] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("kernelSize", of: Self.typeName), stride: try c.field("stride", of: Self.typeName))
+    }
+}
+
+extension AvgPool1D: ConfigurableLayer {
+    public static let typeName = "AvgPool1D"
+    public var configuration: [String: any Sendable] { ["kernelSize": kernelSize, "stride": stride] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("kernelSize", of: Self.typeName), stride: try c.field("stride", of: Self.typeName))
+    }
+}
+
+extension GlobalPool: ConfigurableLayer {
+    public static let typeName = "GlobalPool"
+    public var configuration: [String: any Sendable] { ["kind": kind.rawValue] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        guard let k = (c["kind"] as? String).flatMap(Kind.init(rawValue:)) else {
+            throw LayerConfigurationError.missingField(type: Self.typeName, field: "kind")
+        }
+        self.init(k)
+    }
+}
+
+extension AdaptiveAvgPool2D: ConfigurableLayer {
+    public static let typeName = "AdaptiveAvgPool2D"
+    public var configuration: [String: any Sendable] { ["outputSize": [outputSize.0, outputSize.1]] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(outputSize: try pair(c, "outputSize", of: Self.typeName))
+    }
+}
+
+extension Upsample: ConfigurableLayer {
+    public static let typeName = "Upsample"
+    public var configuration: [String: any Sendable] { ["scale": scale, "mode": mode.rawValue] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        guard let m = (c["mode"] as? String).flatMap(Mode.init(rawValue:)) else {
+            throw LayerConfigurationError.missingField(type: Self.typeName, field: "mode")
+        }
+        self.init(scale: try c.field("scale", of: Self.typeName), mode: m)
+    }
+}

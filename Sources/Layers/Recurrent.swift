@@ -1,133 +1,5 @@
 import TensorCore
 
-// MARK: Cells
-
-/// One step of a recurrence: from an input and a state to the next state.
-///
-/// A cell holds PyTorch's four tensors: `weightIH` `[gates * hidden, input]`, `weightHH`
-/// `[gates * hidden, hidden]` and the biases `biasIH`, `biasHH` `[gates * hidden]`, all drawn from
-/// U(-1/√hidden, 1/√hidden) as in PyTorch. The input's share of the gates, `x Wᵢₕᵀ + bᵢₕ`
-/// (`projectInput`), does not depend on the state and can be computed ahead of `step`.
-public protocol RecurrentCell: Layer {
-    var inputSize: Int { get }
-    var hiddenSize: Int { get }
-    /// Tensors in the state: 1 (`[h]`) or 2 (`[h, c]` for an LSTM); each `[N, hidden]`.
-    var stateCount: Int { get }
-    var weightIH: Parameter { get }
-    var weightHH: Parameter { get }
-    var biasIH: Parameter { get }
-    var biasHH: Parameter { get }
-
-    /// The next state from the projected input `x Wᵢₕᵀ + bᵢₕ` (`[N, gates * hidden]`) and the
-    /// state; element 0 of the result is the new `h`, the step's output.
-    func step(projected: Tensor, state: [Tensor]) -> [Tensor]
-}
-
-extension RecurrentCell {
-    /// `x Wᵢₕᵀ + bᵢₕ`. Shape: `[..., inputSize] -> [..., gates * hiddenSize]`.
-    public func projectInput(_ x: Tensor) -> Tensor {
-        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputSize,
-                     "\(Self.self): input of shape \(x.shape) should end in \(inputSize)")
-        return linear(x, weight: weightIH.value, bias: biasIH.value)
-    }
-
-    /// The zero state for a batch of `batch`.
-    public func zeroState(batch: Int) -> [Tensor] {
-        Array(repeating: Tensor.zeros([batch, hiddenSize]), count: stateCount)
-    }
-
-    /// One step from `state` (zeros when nil). Shape: input `[N, inputSize]`, each state tensor
-    /// `[N, hiddenSize]`.
-    public func callAsFunction(_ input: Tensor, state: [Tensor]?) -> [Tensor] {
-        precondition(input.rank == 2, "\(Self.self): input must be [N, \(inputSize)], got \(input.shape)")
-        let state = state ?? zeroState(batch: input.shape[0])
-        precondition(state.count == stateCount && state.allSatisfy { $0.shape == [input.shape[0], hiddenSize] },
-                     "\(Self.self): state should be \(stateCount) tensor(s) of shape [\(input.shape[0]), \(hiddenSize)], got \(state.map(\.shape))")
-        return step(projected: projectInput(input), state: state)
-    }
-
-    /// One step from the zero state; the new `h`. Shape: `[N, inputSize] -> [N, hiddenSize]`.
-    public func callAsFunction(_ input: Tensor) -> Tensor { self(input, state: nil)[0] }
-
-    /// `h Wₕₕᵀ + bₕₕ`, the state's share of the gates.
-    func projectHidden(_ h: Tensor) -> Tensor { linear(h, weight: weightHH.value, bias: biasHH.value) }
-
-    public var description: String { "\(Self.self)(\(inputSize) => \(hiddenSize))" }
-}
-
-/// PyTorch's initialization of all four cell tensors: U(-1/√hidden, 1/√hidden).
-private func cellParameters(gates: Int, _ inputSize: Int, _ hiddenSize: Int) -> (Parameter, Parameter, Parameter, Parameter) {
-    precondition(inputSize > 0 && hiddenSize > 0, "recurrent cell: sizes must be positive, got \(inputSize) => \(hiddenSize)")
-    let bound = 1 / Float(hiddenSize).squareRoot()
-    let initializer = Initializer.uniform(low: -bound, high: bound)
-    return (Parameter(initializer.make([gates * hiddenSize, inputSize])),
-            Parameter(initializer.make([gates * hiddenSize, hiddenSize])),
-            Parameter(initializer.make([gates * hiddenSize])),
-            Parameter(initializer.make([gates * hiddenSize])))
-}
-
-/// The Elman cell: `h' = tanh(x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ)` (or ReLU), as PyTorch's `RNNCell`.
-public final class SimpleRNNCell: RecurrentCell {
-    public enum Nonlinearity: Sendable { case tanh, relu }
-    public let inputSize: Int, hiddenSize: Int
-    public let nonlinearity: Nonlinearity
-    public let weightIH: Parameter, weightHH: Parameter, biasIH: Parameter, biasHH: Parameter
-    public var stateCount: Int { 1 }
-
-    public init(_ inputSize: Int, _ hiddenSize: Int, nonlinearity: Nonlinearity = .tanh) {
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        self.nonlinearity = nonlinearity
-        (weightIH, weightHH, biasIH, biasHH) = cellParameters(gates: 1, inputSize, hiddenSize)
-    }
-
-    public func step(projected: Tensor, state: [Tensor]) -> [Tensor] {
-        let z = projected + projectHidden(state[0])
-        return [nonlinearity == .tanh ? tanh(z) : relu(z)]
-    }
-}
-
-/// The LSTM cell of PyTorch's `LSTMCell`, gates in the order input, forget, cell, output:
-/// `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`. State `[h, c]`.
-public final class LSTMCell: RecurrentCell {
-    public let inputSize: Int, hiddenSize: Int
-    public let weightIH: Parameter, weightHH: Parameter, biasIH: Parameter, biasHH: Parameter
-    public var stateCount: Int { 2 }
-
-    public init(_ inputSize: Int, _ hiddenSize: Int) {
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        (weightIH, weightHH, biasIH, biasHH) = cellParameters(gates: 4, inputSize, hiddenSize)
-    }
-
-    public func step(projected: Tensor, state: [Tensor]) -> [Tensor] {
-        let gates = (projected + projectHidden(state[0])).chunked(into: 4, along: 1)
-        let c = sigmoid(gates[1]) * state[1] + sigmoid(gates[0]) * tanh(gates[2])
-        return [sigmoid(gates[3]) * tanh(c), c]
-    }
-}
-
-/// The GRU cell of PyTorch's `GRUCell`, gates in the order reset, update, new:
-/// `n = tanh(xₙ + r ⊙ hₙ)` with `hₙ = h Wₕₙᵀ + bₕₙ`, `h' = (1 - z) ⊙ n + z ⊙ h`.
-public final class GRUCell: RecurrentCell {
-    public let inputSize: Int, hiddenSize: Int
-    public let weightIH: Parameter, weightHH: Parameter, biasIH: Parameter, biasHH: Parameter
-    public var stateCount: Int { 1 }
-
-    public init(_ inputSize: Int, _ hiddenSize: Int) {
-        self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        (weightIH, weightHH, biasIH, biasHH) = cellParameters(gates: 3, inputSize, hiddenSize)
-    }
-
-    public func step(projected: Tensor, state: [Tensor]) -> [Tensor] {
-        let x = projected.chunked(into: 3, along: 1), h = projectHidden(state[0]).chunked(into: 3, along: 1)
-        let r = sigmoid(x[0] + h[0]), z = sigmoid(x[1] + h[1])
-        let n = tanh(x[2] + r * h[2])
-        return [n + z * (state[0] - n)]
-    }
-}
-
 // MARK: Sequence layers
 
 /// What a recurrent layer returns: its output and the final state of each stacked layer.
@@ -276,98 +148,47 @@ public final class GRU: Recurrent {
     }
 }
 
-/// Runs one recurrent layer forward in time and another over the reversed sequences (each
-/// reversed within its own length), and concatenates their outputs, like Keras' `Bidirectional`
-/// and PyTorch's `bidirectional=True`.
-///
-/// Shape: `[N, T, input] -> [N, T, 2 * hidden]` with `returnSequences`, else `[N, 2 * hidden]`
-/// (the forward direction's last state beside the backward direction's, which has read the
-/// whole sequence from the end).
-public final class Bidirectional: Layer {
-    public let forward: Recurrent, backward: Recurrent
-
-    public init(forward: Recurrent, backward: Recurrent) {
-        precondition(forward.inputSize == backward.inputSize && forward.returnSequences == backward.returnSequences,
-                     "Bidirectional: the two directions must take the same input and both return sequences or not")
-        self.forward = forward
-        self.backward = backward
+extension Recurrent {
+    /// The configuration shared by the recurrent layers.
+    var recurrentConfiguration: [String: any Sendable] {
+        ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
     }
 
-    /// Two independently initialized copies of the layer `make` builds.
-    public convenience init(_ make: () -> Recurrent) {
-        self.init(forward: make(), backward: make())
+    /// `inputSize`, `hiddenSize`, `layers` and `returnSequences` read back from a configuration.
+    static func recurrentFields(_ c: [String: any Sendable], of type: String) throws
+        -> (inputSize: Int, hiddenSize: Int, layers: Int, returnSequences: Bool)
+    {
+        (try c.field("inputSize", of: type), try c.field("hiddenSize", of: type), try c.field("layers", of: type),
+         (c["returnSequences"] as? Bool) ?? false)
     }
-
-    public func callAsFunction(_ input: Tensor) -> Tensor { run(input).output }
-
-    /// Both directions; `states` holds the forward direction's layers, then the backward's.
-    public func run(_ input: Tensor, lengths: [Int]? = nil) -> RecurrentOutput {
-        precondition(input.rank == 3, "Bidirectional: input must be [N, T, features], got \(input.shape)")
-        let ahead = forward.run(input, lengths: lengths)
-        let behind = backward.run(reversedInTime(input, lengths: lengths), lengths: lengths)
-        let backwardOutput = backward.returnSequences ? reversedInTime(behind.output, lengths: lengths) : behind.output
-        return RecurrentOutput(output: Tensor.concat([ahead.output, backwardOutput], along: -1),
-                               states: ahead.states + behind.states)
-    }
-
-    public var description: String { "Bidirectional(\(forward))" }
 }
 
-/// `x[n, t]` moved to `x[n, lengths[n] - 1 - t]` for `t < lengths[n]`; padding steps stay put.
-///
-/// Shape: `[N, T, F] -> [N, T, F]`.
-public func reversedInTime(_ x: Tensor, lengths: [Int]? = nil) -> Tensor {
-    let (n, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
-    let lengths = lengths ?? Array(repeating: steps, count: n)
-    var index = [Int](repeating: 0, count: n * steps * features)
-    for b in 0..<n {
-        for t in 0..<steps {
-            let source = t < lengths[b] ? lengths[b] - 1 - t : t
-            for f in 0..<features { index[(b * steps + t) * features + f] = source }
-        }
+extension LSTM: ConfigurableLayer {
+    public static let typeName = "LSTM"
+    public var configuration: [String: any Sendable] { recurrentConfiguration }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
-    return x.gathering(along: 1, indices: Tensor(integers: index, shape: x.shape))
 }
 
-// MARK: Embedding
-
-/// A lookup table of `count` learned vectors of `dimension` values (PyTorch's `Embedding`),
-/// initialized from N(0, 1). With `paddingIndex`, that row starts at zero and ids equal to it
-/// embed to zeros that pass no gradient.
-///
-/// Shape: integer ids `[...]` -> `[..., dimension]`.
-public final class Embedding: Layer {
-    public let count: Int, dimension: Int
-    public let paddingIndex: Int?
-    /// Shape: `[count, dimension]`.
-    public let weight: Parameter
-
-    public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
-        precondition(count > 0 && dimension > 0, "Embedding: sizes must be positive, got \(count) x \(dimension)")
-        precondition(paddingIndex.map { (0..<count).contains($0) } ?? true,
-                     "Embedding: paddingIndex \(paddingIndex!) outside 0..<\(count)")
-        self.count = count
-        self.dimension = dimension
-        self.paddingIndex = paddingIndex
-        var table = Initializer.normal(std: 1).make([count, dimension])
-        if let paddingIndex {
-            table = table * Tensor((0..<count).map { $0 == paddingIndex ? 0 : 1 }, shape: [count, 1])
-        }
-        weight = Parameter(table)
+extension GRU: ConfigurableLayer {
+    public static let typeName = "GRU"
+    public var configuration: [String: any Sendable] { recurrentConfiguration }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
+}
 
-    public func callAsFunction(_ ids: Tensor) -> Tensor {
-        precondition(ids.dtype != .float32, "Embedding: ids must be integers, got a float tensor of shape \(ids.shape)")
-        let flat = ids.reshaped(to: [ids.scalarCount])
-        var rows = weight.value.selecting(along: 0, indices: flat)
-        if let paddingIndex {
-            let keep = flat.integers.map { $0 == paddingIndex ? Float(0) : 1 }
-            rows = rows * Tensor(keep, shape: [ids.scalarCount, 1])
-        }
-        return rows.reshaped(to: Shape(ids.shape.dimensions + [dimension]))
+extension SimpleRNN: ConfigurableLayer {
+    public static let typeName = "SimpleRNN"
+    public var configuration: [String: any Sendable] {
+        recurrentConfiguration.merging(["nonlinearity": (cells[0] as? SimpleRNNCell)?.nonlinearity == .relu ? "relu" : "tanh"]) { $1 }
     }
-
-    public var description: String {
-        "Embedding(\(count), \(dimension)\(paddingIndex.map { ", paddingIndex: \($0)" } ?? ""))"
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let f = try Self.recurrentFields(c, of: Self.typeName)
+        self.init(f.inputSize, f.hiddenSize, layers: f.layers, nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh,
+                  returnSequences: f.returnSequences)
     }
 }

@@ -27,3 +27,14 @@ public final class ResidualBlock: Layer {
         "ResidualBlock(\(conv1.inChannels) => \(conv1.outChannels), stride: \(conv1.stride.0))"
     }
 }
+
+extension ResidualBlock: ConfigurableLayer {
+    public static let typeName = "ResidualBlock"
+    public var configuration: [String: any Sendable] {
+        ["inChannels": conv1.inChannels, "outChannels": conv1.outChannels, "stride": conv1.stride.0]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        self.init(try c.field("inChannels", of: Self.typeName), try c.field("outChannels", of: Self.typeName),
+                  stride: try c.field("stride", of: Self.typeName))
+    }
+}

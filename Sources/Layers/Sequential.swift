@@ -64,3 +64,21 @@ extension String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
+
+extension Sequential: ConfigurableLayer {
+    public static let typeName = "Sequential"
+    public var configuration: [String: any Sendable] {
+        get throws { ["layers": try layers.map { try LayerRegistry.describe($0) } as [any Sendable]] }
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        guard let items = c["layers"] as? [Any] else {
+            throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
+        }
+        self.init(try items.map { item in
+            guard let d = item as? [String: Any] else {
+                throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
+            }
+            return try LayerRegistry.make(from: d.mapValues { $0 as! any Sendable })
+        })
+    }
+}

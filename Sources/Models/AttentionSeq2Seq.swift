@@ -172,3 +172,17 @@ public final class AttentionSeq2Seq: Layer {
         "AttentionSeq2Seq(source: \(sourceEmbedding.count), target: \(targetEmbedding.count), hidden: \(hiddenSize))"
     }
 }
+
+extension AttentionSeq2Seq: ConfigurableLayer {
+    public static let typeName = "AttentionSeq2Seq"
+    public var configuration: [String: any Sendable] {
+        ["sourceVocabulary": sourceEmbedding.count, "targetVocabulary": targetEmbedding.count, "embeddingDim": sourceEmbedding.dimension,
+         "hiddenSize": hiddenSize, "start": start, "end": end]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(sourceVocabulary: try c.field("sourceVocabulary", of: t), targetVocabulary: try c.field("targetVocabulary", of: t),
+                  embeddingDim: try c.field("embeddingDim", of: t), hiddenSize: try c.field("hiddenSize", of: t),
+                  start: try c.field("start", of: t), end: try c.field("end", of: t))
+    }
+}

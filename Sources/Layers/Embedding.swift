@@ -1,0 +1,55 @@
+import TensorCore
+
+/// A lookup table of `count` learned vectors of `dimension` values (PyTorch's `Embedding`),
+/// initialized from N(0, 1). With `paddingIndex`, that row starts at zero and ids equal to it
+/// embed to zeros that pass no gradient.
+///
+/// Shape: integer ids `[...]` -> `[..., dimension]`.
+public final class Embedding: Layer {
+    public let count: Int, dimension: Int
+    public let paddingIndex: Int?
+    /// Shape: `[count, dimension]`.
+    public let weight: Parameter
+
+    public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
+        precondition(count > 0 && dimension > 0, "Embedding: sizes must be positive, got \(count) x \(dimension)")
+        precondition(paddingIndex.map { (0..<count).contains($0) } ?? true,
+                     "Embedding: paddingIndex \(paddingIndex!) outside 0..<\(count)")
+        self.count = count
+        self.dimension = dimension
+        self.paddingIndex = paddingIndex
+        var table = Initializer.normal(std: 1).make([count, dimension])
+        if let paddingIndex {
+            table = table * Tensor((0..<count).map { $0 == paddingIndex ? 0 : 1 }, shape: [count, 1])
+        }
+        weight = Parameter(table)
+    }
+
+    public func callAsFunction(_ ids: Tensor) -> Tensor {
+        precondition(ids.dtype != .float32, "Embedding: ids must be integers, got a float tensor of shape \(ids.shape)")
+        let flat = ids.reshaped(to: [ids.scalarCount])
+        var rows = weight.value.selecting(along: 0, indices: flat)
+        if let paddingIndex {
+            let keep = flat.integers.map { $0 == paddingIndex ? Float(0) : 1 }
+            rows = rows * Tensor(keep, shape: [ids.scalarCount, 1])
+        }
+        return rows.reshaped(to: Shape(ids.shape.dimensions + [dimension]))
+    }
+
+    public var description: String {
+        "Embedding(\(count), \(dimension)\(paddingIndex.map { ", paddingIndex: \($0)" } ?? ""))"
+    }
+}
+
+extension Embedding: ConfigurableLayer {
+    public static let typeName = "Embedding"
+    public var configuration: [String: any Sendable] {
+        var c: [String: any Sendable] = ["count": count, "dimension": dimension]
+        if let paddingIndex { c["paddingIndex"] = paddingIndex }
+        return c
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let padding = (c["paddingIndex"] as? Int) ?? (c["paddingIndex"] as? Double).flatMap { Int(exactly: $0) }
+        self.init(try c.field("count", of: Self.typeName), try c.field("dimension", of: Self.typeName), paddingIndex: padding)
+    }
+}

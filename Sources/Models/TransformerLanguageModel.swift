@@ -1,0 +1,49 @@
+import Foundation
+import Layers
+import TensorCore
+
+/// A decoder-only Transformer (GPT-style): token embedding plus learned positions, pre-norm
+/// blocks with causal self-attention, a final LayerNorm and a linear read-out.
+public final class TransformerLanguageModel: LanguageModel {
+    public let embedding: Embedding
+    public let positions: LearnedPositionalEncoding
+    public let blocks: [any Layer]
+    public let norm: LayerNorm
+    public let head: Linear
+
+    public init(vocabularySize: Int, context: Int, dim: Int = 128, heads: Int = 4, layers: Int = 3, dropout: Float = 0) {
+        embedding = Embedding(vocabularySize, dim)
+        positions = LearnedPositionalEncoding(maxLength: context, dim: dim)
+        blocks = (0..<layers).map { _ in TransformerEncoderBlock(dim: dim, heads: heads, dropout: dropout, normFirst: true) }
+        norm = LayerNorm([dim])
+        head = Linear(dim, vocabularySize)
+    }
+
+    public var vocabularySize: Int { embedding.count }
+    public var maxContext: Int? { positions.maxLength }
+
+    public func callAsFunction(_ ids: Tensor) -> Tensor {
+        var x = positions(embedding(ids))
+        for block in blocks { x = (block as! TransformerEncoderBlock)(x, mask: nil, causal: true) }
+        return head(norm(x))
+    }
+
+    public var description: String {
+        "TransformerLanguageModel(vocabulary: \(vocabularySize), context: \(positions.maxLength), dim: \(positions.dim), layers: \(blocks.count))"
+    }
+}
+
+extension TransformerLanguageModel: ConfigurableLayer {
+    public static let typeName = "TransformerLanguageModel"
+    public var configuration: [String: any Sendable] {
+        let first = blocks.first as? TransformerEncoderBlock
+        return ["vocabularySize": vocabularySize, "context": positions.maxLength, "dim": positions.dim,
+                "heads": first?.attention.heads ?? 1, "layers": blocks.count, "dropout": Double(first?.dropout.rate ?? 0)]
+    }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let t = Self.typeName
+        self.init(vocabularySize: try c.field("vocabularySize", of: t), context: try c.field("context", of: t),
+                  dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), layers: try c.field("layers", of: t),
+                  dropout: try c.field("dropout", of: t))
+    }
+}
