@@ -164,7 +164,7 @@ public enum Elementwise {
     }
 
     /// `output[i] = condition[i] != 0 ? a[i] : b[i]`, broadcasting like `binary`.
-    public static func select(
+    public static func conditional(
         _ condition: UnsafePointer<Float>, strides cs: [Int], _ a: UnsafePointer<Float>,
         strides sa: [Int], _ b: UnsafePointer<Float>, strides sb: [Int],
         _ output: UnsafeMutablePointer<Float>, shape: [Int]

@@ -39,7 +39,7 @@ public enum Indexing {
     /// elements.
     ///
     /// Shape: input `[outer, length, inner]`, index `[count]`, output `[outer, count, inner]`.
-    public static func select(
+    public static func indexSelect(
         _ input: UnsafeRawPointer, elementSize: Int, outer: Int, length: Int, inner: Int,
         index: UnsafePointer<Int>, count: Int, _ output: UnsafeMutableRawPointer
     ) {
@@ -56,7 +56,7 @@ public enum Indexing {
     /// `output[o, index[k], :] += source[o, k, :]` (PyTorch's `index_add_`).
     ///
     /// Shape: source `[outer, count, inner]`, index `[count]`, output `[outer, length, inner]`.
-    public static func add(
+    public static func indexAdd(
         _ source: UnsafePointer<Float>, index: UnsafePointer<Int>, outer: Int, count: Int,
         inner: Int, into output: UnsafeMutablePointer<Float>, length: Int
     ) {

@@ -17,9 +17,25 @@ public enum DType: String, Sendable, Hashable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// Where a tensor's elements live. Kernels for each device sit behind `Kernels`.
+/// Where a tensor's elements live. Kernels for each device sit behind `Kernels`, and each device
+/// allocates the storage its kernels write (a second backend adds a case here, its storage in
+/// `allocate`, and its branch in each kernel's `switch`).
 public enum Device: Sendable, Hashable, CustomStringConvertible {
     case cpu
 
     public var description: String { "cpu" }
+
+    /// Uninitialized storage for `count` elements of `dtype` on this device.
+    package func allocate(_ dtype: DType, count: Int) -> TensorStorage {
+        switch self {
+        case .cpu: return TensorStorage(dtype: dtype, count: count)
+        }
+    }
+
+    /// Zero-filled storage for `count` elements of `dtype` on this device.
+    package func zeros(_ dtype: DType, count: Int) -> TensorStorage {
+        switch self {
+        case .cpu: return TensorStorage.zeros(dtype: dtype, count: count)
+        }
+    }
 }

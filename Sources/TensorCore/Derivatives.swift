@@ -1,74 +1,6 @@
 import CPUBackend
 
-/// A primitive operation as recorded on the tape, with the inputs its backward rule needs.
-///
-/// This is the closed set of differentiable primitives. Everything else (relu's friends,
-/// softmax, losses, layers) is a composition of these and gets its gradient for free.
-package enum Op {
-    case unary(UnaryFunction, Tensor)
-    case binary(BinaryFunction, Tensor, Tensor)
-    /// `condition != 0 ? a : b`.
-    case select(condition: Tensor, Tensor, Tensor)
-    /// Reduction over sorted `axes`, keeping them with size 1.
-    case reduce(ReduceFunction, Tensor, axes: [Int])
-    /// `op(a) @ op(b)`, rank 2 or rank 3 with equal batch sizes; `op` transposes the last two axes.
-    case matmul(Tensor, Tensor, transposeA: Bool, transposeB: Bool)
-    case reshape(Tensor)
-    case permute(Tensor, [Int])
-    case expand(Tensor)
-    /// Elements `start + i * stride` along each axis.
-    case slice(Tensor, starts: [Int], strides: [Int])
-    /// `before` elements are added ahead of each axis.
-    case pad(Tensor, before: [Int])
-    case concat([Tensor], axis: Int)
-    case gather(Tensor, axis: Int, index: Tensor)
-    case scatterAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
-    case indexSelect(Tensor, axis: Int, index: Tensor)
-    case indexAdd(Tensor, axis: Int, index: Tensor, source: Tensor)
-    /// Cross-correlation of NCHW input with `[OC, C/groups, kh, kw]` weights (no bias).
-    case conv2d(Tensor, Tensor, ConvGeometry, groups: Int)
-    /// The adjoint of `conv2d` in its input: `geometry` describes the convolution from the
-    /// result's space back to the input's; weights `[C_in, C_out/groups, kh, kw]`.
-    case convTranspose2d(Tensor, Tensor, ConvGeometry, groups: Int)
-    /// Window maxima; `argmax` holds each winner's index within its image plane.
-    case maxPool2d(Tensor, argmax: [Int], ConvGeometry)
-    /// Training-mode batch normalization of `[N, C, ...]` with per-channel γ and β; `mean` and
-    /// `invstd` are the batch statistics the forward pass used.
-    case batchNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
-    /// Layer normalization over the trailing axes that γ and β span; `mean` and `invstd` are
-    /// each row's statistics from the forward pass.
-    case layerNorm(Tensor, gamma: Tensor, beta: Tensor, mean: [Float], invstd: [Float])
-    case avgPool2d(Tensor, ConvGeometry, countPadding: Bool)
-    /// An LSTM layer's recurrence (`lstmRecurrence`); `saved` holds the activated gates and
-    /// `tanh(c)`, `[T, N, 5H]`, that the forward pass computed.
-    case lstm(Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor, saved: Tensor)
-    /// Softmax along `axis` (`softmax(_:along:)`); its backward pass needs only the output.
-    case softmax(Tensor, axis: Int)
-
-    /// The tensors the operation read, in the order `inputGradients` answers for them.
-    var inputs: [Tensor] {
-        switch self {
-        case .unary(_, let x), .reduce(_, let x, _), .softmax(let x, _), .reshape(let x), .permute(let x, _),
-            .expand(let x), .slice(let x, _, _), .pad(let x, _), .gather(let x, _, _),
-            .indexSelect(let x, _, _), .maxPool2d(let x, _, _), .avgPool2d(let x, _, _):
-            return [x]
-        case .conv2d(let x, let w, _, _), .convTranspose2d(let x, let w, _, _):
-            return [x, w]
-        case .batchNorm(let x, let gamma, let beta, _, _), .layerNorm(let x, let gamma, let beta, _, _):
-            return [x, gamma, beta]
-        case .binary(_, let a, let b), .matmul(let a, let b, _, _):
-            return [a, b]
-        case .select(_, let a, let b):
-            return [a, b]
-        case .lstm(let xp, let w, let h0, let c0, _):
-            return [xp, w, h0, c0]
-        case .concat(let xs, _):
-            return xs
-        case .scatterAdd(let base, _, _, let source), .indexAdd(let base, _, _, let source):
-            return [base, source]
-        }
-    }
-
+extension Op {
     /// The gradient of the loss with respect to each input, given `g`, its gradient with
     /// respect to the output `y`. A result may have the output's broadcast shape: `backward()`
     /// sums it down to the input's shape afterwards. Runs with recording off.
@@ -113,7 +45,7 @@ package enum Op {
             case .geluGradient:
                 return [nil, nil]                                      // backward passes only; never recorded
             }
-        case .select(let condition, _, _):
+        case .conditional(let condition, _, _):
             let zero = Tensor(0)
             return [TensorCore.select(condition, g, zero), TensorCore.select(condition, zero, g)]
         case .reduce(let f, let x, _):
@@ -193,6 +125,8 @@ package enum Op {
         case .avgPool2d(let x, let geometry, let countPadding):
             // Each input in a window receives an equal share of the window's gradient.
             return [Kernels.avgPool2dBackward(g, geometry, countPadding: countPadding, inputShape: x.shape)]
+        case .custom(let op, let inputs):
+            return Op.customGradients(op, g, inputs: inputs, output: y)
         case .softmax(_, let axis):
             return [Kernels.softmaxBackward(g, output: y, axis: axis)]   // y (g - Σ g y)
         case .lstm(_, let w, let h0, let c0, let saved):
@@ -206,59 +140,5 @@ package enum Op {
 
     private func reducedAxes(_ input: Shape, _ output: Shape) -> [Int] {
         (0..<input.rank).filter { input[$0] != output[$0] }
-    }
-}
-
-/// One tensor's entry on the tape: a leaf (no `op`) or the result of an operation.
-package final class GradNode {
-    package private(set) var op: Op?
-    package let shape: Shape
-    /// The result's elements, for rules written in terms of the output (exp, tanh, max...).
-    private(set) var output: TensorStorage?
-    /// Leaves: the accumulated gradient. Results: nothing (gradients are not retained).
-    package var grad: Tensor?
-    /// Set once `backward()` has used this result and dropped what it saved.
-    private(set) var isReleased = false
-
-    /// Drops the operation and its saved tensors, as PyTorch frees a graph after `backward()`:
-    /// memory goes back at once, and weights the graph read are no longer shared, so an
-    /// optimizer can update them in place without copying.
-    func release() {
-        op = nil
-        output = nil
-        isReleased = true
-    }
-
-    init(leafOfShape shape: Shape) {
-        op = nil
-        self.shape = shape
-        output = nil
-    }
-
-    init(op: Op, shape: Shape, output: TensorStorage) {
-        self.op = op
-        self.shape = shape
-        self.output = output
-    }
-}
-
-extension Tensor {
-    /// Attaches `op` to a freshly computed result when recording is on and an input needs it.
-    @inline(__always)
-    mutating func record(_ op: @autoclosure () -> Op, if tracked: Bool) {
-        if tracked && GradMode.isEnabled {
-            node = GradNode(op: op(), shape: shape, output: storage)
-        }
-    }
-
-    /// The sum of `self` down to `target` along the dimensions that broadcasting added or grew.
-    func unbroadcasted(to target: Shape) -> Tensor {
-        if shape == target { return self }
-        let offset = rank - target.rank
-        var axes = Array(0..<offset)
-        for i in 0..<target.rank where target[i] == 1 && shape[i + offset] != 1 {
-            axes.append(i + offset)
-        }
-        return sum(along: axes, keepingDims: true).reshaped(to: target)
     }
 }

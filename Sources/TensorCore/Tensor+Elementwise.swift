@@ -132,8 +132,8 @@ public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
     a.requireFloat("select")
     b.requireFloat("select")
     let c = condition.converted(to: .float32)
-    var y = Kernels.select(c, a, b)
-    y.record(.select(condition: c, a, b), if: a.node != nil || b.node != nil)
+    var y = Kernels.conditional(c, a, b)
+    y.record(.conditional(condition: c, a, b), if: a.node != nil || b.node != nil)
     return y
 }
 

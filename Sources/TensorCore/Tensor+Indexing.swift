@@ -6,7 +6,7 @@ extension Tensor {
         requireFloat("gathering")
         let a = shape.axis(axis, op: "gathering")
         checkIndexShape(indices.shape, axis: a, "gathering")
-        var y = Kernels.gatherAlong(self, axis: a, index: indices)
+        var y = Kernels.gather(self, axis: a, index: indices)
         y.record(.gather(self, axis: a, index: indices), if: node != nil)
         return y
     }
@@ -22,7 +22,7 @@ extension Tensor {
         checkIndexShape(indices.shape, axis: a, "scatteringAdd")
         precondition(source.shape == indices.shape,
                      "scatteringAdd: source shape \(source.shape) differs from indices shape \(indices.shape)")
-        var y = Kernels.scatterAddAlong(self, axis: a, index: indices, source: source)
+        var y = Kernels.scatterAdd(self, axis: a, index: indices, source: source)
         y.record(.scatterAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
         return y
     }
@@ -34,7 +34,7 @@ extension Tensor {
     public func selecting(along axis: Int, indices: Tensor) -> Tensor {
         let a = shape.axis(axis, op: "selecting")
         precondition(indices.rank == 1, "selecting: indices must have rank 1, got shape \(indices.shape)")
-        var y = Kernels.selectAlong(self, axis: a, index: indices)
+        var y = Kernels.indexSelect(self, axis: a, index: indices)
         y.record(.indexSelect(self, axis: a, index: indices), if: node != nil)
         return y
     }
@@ -51,7 +51,7 @@ extension Tensor {
         var expected = shape
         expected[a] = indices.scalarCount
         precondition(source.shape == expected, "indexAdding: source shape \(source.shape) should be \(expected)")
-        var y = Kernels.addAlong(self, axis: a, index: indices, source: source)
+        var y = Kernels.indexAdd(self, axis: a, index: indices, source: source)
         y.record(.indexAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
         return y
     }

@@ -15,7 +15,7 @@ public func batchNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilo
     var (y, mean, variance, invstd) = Kernels.batchNorm(input, gamma: gamma, beta: beta, epsilon: epsilon)
     y.record(.batchNorm(input, gamma: gamma, beta: beta, mean: mean, invstd: invstd),
              if: input.node != nil || gamma.node != nil || beta.node != nil)
-    return (y, Tensor(mean), Tensor(variance))
+    return (y, mean, variance)
 }
 
 /// Layer normalization over the trailing axes that `gamma` spans (PyTorch's `F.layer_norm` with

@@ -53,7 +53,7 @@ extension Tensor {
         if target == shape { return self }
         let broadcast = Shape.broadcast(shape, target, op: "expanded")
         precondition(broadcast == target, "expanded: cannot expand shape \(shape) to \(target)")
-        var y = Kernels.gather(self, shape: target, strides: shape.broadcastStrides(to: target))
+        var y = Kernels.stridedCopy(self, shape: target, strides: shape.broadcastStrides(to: target))
         y.record(.expand(self), if: node != nil)
         return y
     }
@@ -65,7 +65,7 @@ extension Tensor {
                      "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
         if perm == Array(0..<rank) { return self }
         let strides = shape.contiguousStrides
-        var y = Kernels.gather(self, shape: Shape(perm.map { shape[$0] }), strides: perm.map { strides[$0] })
+        var y = Kernels.stridedCopy(self, shape: Shape(perm.map { shape[$0] }), strides: perm.map { strides[$0] })
         y.record(.permute(self, perm), if: node != nil)
         return y
     }
@@ -98,7 +98,7 @@ extension Tensor {
         outShape[a] = (hi - lo + stride - 1) / stride
         if outShape == shape { return self }
         let base = shape.contiguousStrides
-        var y = Kernels.gather(
+        var y = Kernels.stridedCopy(
             self, shape: outShape, offset: lo * base[a], strides: zip(strides, base).map(*))
         y.record(.slice(self, starts: starts, strides: strides), if: node != nil)
         return y
@@ -127,7 +127,7 @@ extension Tensor {
         out.floats.initialize(repeating: value, count: outShape.elementCount)
         let strides = outShape.contiguousStrides
         let offset = zip(padding, strides).reduce(0) { $0 + $1.0.before * $1.1 }
-        Kernels.scatter(self, into: out, offset: offset, strides: strides)
+        Kernels.stridedWrite(self, into: out, offset: offset, strides: strides)
         var y = Tensor(shape: outShape, storage: out)
         y.record(.pad(self, before: padding.map(\.before)), if: node != nil)
         return y
@@ -151,7 +151,7 @@ extension Tensor {
         let strides = outShape.contiguousStrides
         var offset = 0
         for t in tensors {
-            Kernels.scatter(t, into: out, offset: offset * strides[a], strides: strides)
+            Kernels.stridedWrite(t, into: out, offset: offset * strides[a], strides: strides)
             offset += t.shape[a]
         }
         var y = Tensor(shape: outShape, storage: out)
