@@ -24,7 +24,7 @@ let package = Package(
         // Layer protocol, layers, initializers, losses.
         .target(name: "Layers", dependencies: ["TensorCore"]),
         // SGD, Adagrad, RMSprop, Adam, AdamW.
-        .target(name: "Optimizers", dependencies: ["Layers", "CPUBackend"]),
+        .target(name: "Optimizers", dependencies: ["Layers"]),
         // The ecosystem's file formats: safetensors.
         .target(name: "Interop", dependencies: ["TensorCore"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.

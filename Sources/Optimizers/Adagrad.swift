@@ -38,17 +38,9 @@ public final class Adagrad: Optimizer {
     public func step() {
         stepCount += 1
         let lr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
-        let (wd, eps, initial) = (weightDecay, epsilon, initialAccumulatorValue)
-        forEachUpdate { index, w, grad in
-            let first = !sums.has(index)
-            sums.withBuffer(index, count: w.count) { s in
-                for j in 0..<w.count {
-                    if first { s[j] = initial }
-                    let g = grad[j] + wd * w[j]
-                    s[j] += g * g
-                    w[j] -= lr * g / (s[j].squareRoot() + eps)
-                }
-            }
+        forEachUpdate { index, w, g in
+            Kernels.adagradUpdate(&w, gradient: g, sums: &sums[index], initial: initialAccumulatorValue, learningRate: lr,
+                                  epsilon: epsilon, weightDecay: weightDecay)
         }
     }
 }

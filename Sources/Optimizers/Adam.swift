@@ -1,4 +1,3 @@
-import CPUBackend
 import Layers
 import TensorCore
 
@@ -7,7 +6,7 @@ import TensorCore
 /// Hutter, 2019: w ← w - ηλw before the Adam step):
 ///
 ///     m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  w ← w - η (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε)
-public final class Adam: Optimizer {
+public class Adam: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let beta1: Float
@@ -65,40 +64,22 @@ public final class Adam: Optimizer {
         stepCount += 1
         beta1Power *= beta1
         beta2Power *= beta2
-        let (lr, b1, b2, eps, wd) = (learningRate, beta1, beta2, epsilon, weightDecay)
-        let correction1 = 1 - beta1Power, correction2 = 1 - beta2Power
-        let stepSize = lr / correction1
-        let decoupled = decoupledWeightDecay, amsgrad = amsgrad
-        forEachUpdate { index, w, grad in
-            firstMoments.withBuffer(index, count: w.count) { m in
-                secondMoments.withBuffer(index, count: w.count) { v in
-                    guard amsgrad else {
-                        FusedUpdates.adam(
-                            weights: w.baseAddress!, gradients: grad.baseAddress!, firstMoments: m.baseAddress!,
-                            secondMoments: v.baseAddress!, count: w.count, learningRate: lr, beta1: b1, beta2: b2,
-                            epsilon: eps, weightDecay: wd, decoupled: decoupled, correction1: correction1,
-                            correction2: correction2)
-                        return
-                    }
-                    maxSecondMoments.withBuffer(index, count: w.count) { vMax in
-                        for j in 0..<w.count {
-                            var g = grad[j]
-                            if decoupled { w[j] -= lr * wd * w[j] } else { g += wd * w[j] }
-                            m[j] = b1 * m[j] + (1 - b1) * g
-                            v[j] = b2 * v[j] + (1 - b2) * g * g
-                            vMax[j] = Swift.max(vMax[j], v[j])
-                            w[j] -= stepSize * m[j] / ((vMax[j] / correction2).squareRoot() + eps)
-                        }
-                    }
-                }
-            }
+        forEachUpdate { index, w, g in
+            Kernels.adamUpdate(
+                &w, gradient: g, firstMoment: &firstMoments[index], secondMoment: &secondMoments[index],
+                maxSecondMoment: &maxSecondMoments[index], amsgrad: amsgrad, learningRate: learningRate, beta1: beta1,
+                beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupledWeightDecay,
+                correction1: 1 - beta1Power, correction2: 1 - beta2Power)
         }
     }
 }
 
-/// Adam with decoupled weight decay (PyTorch's `AdamW`, default decay 0.01).
-public func AdamW(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                  epsilon: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false) -> Adam {
-    Adam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-         weightDecay: weightDecay, decoupledWeightDecay: true, amsgrad: amsgrad)
+/// Adam with decoupled weight decay (PyTorch's `AdamW`, default decay 0.01): w ← w - ηλw before
+/// the Adam step.
+public final class AdamW: Adam {
+    public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false) {
+        super.init(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                   weightDecay: weightDecay, decoupledWeightDecay: true, amsgrad: amsgrad)
+    }
 }

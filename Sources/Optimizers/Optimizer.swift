@@ -39,52 +39,51 @@ extension Optimizer {
     }
 
     /// Runs `update` over each trainable parameter with a gradient, handing it the parameter's
-    /// index, its values (writable, kept on the tape) and its gradient.
-    func forEachUpdate(
-        _ update: (Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
-    ) {
+    /// index, its value (to update in place through the kernel seam; the tape entry is kept) and
+    /// its gradient.
+    func forEachUpdate(_ update: (Int, inout Tensor, Tensor) -> Void) {
         withoutGradients {
             for (i, p) in parameters.enumerated() where p.isTrainable {
                 guard let g = p.grad else { continue }
-                g.withUnsafeBufferPointer { grad in
-                    p.value.withUnsafeMutableBufferPointer { value in update(i, value, grad) }
-                }
+                update(i, &p.value, g)
             }
         }
     }
 }
 
-/// Per-parameter state buffers (momentum, moments), created zeroed on first use.
+/// Per-parameter state tensors (momentum, moments) on the parameters' device, created zeroed by
+/// the update kernels on first use.
 struct StateBuffers {
-    private var buffers: [[Float]] = []
+    private var buffers: [Tensor?] = []
 
-    /// Each non-empty buffer as `name.index`, shaped like its parameter.
+    /// Each existing buffer as `name.index`, shaped like its parameter.
     func export(_ name: String, shapes: [Shape]) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
-        for (i, b) in buffers.enumerated() where !b.isEmpty {
-            result["\(name).\(i)"] = Tensor(b, shape: shapes[i])
+        for (i, b) in buffers.enumerated() {
+            if let b { result["\(name).\(i)"] = b.detached() }
         }
         return result
     }
 
     /// Takes back what `export` wrote; missing entries leave a buffer to start from zero.
     mutating func load(_ name: String, from state: [String: Tensor], shapes: [Shape]) throws {
-        buffers = []
+        buffers = Array(repeating: nil, count: shapes.count)
         for (i, shape) in shapes.enumerated() {
             guard let t = state["\(name).\(i)"] else { continue }
             guard t.shape == shape else {
                 throw OptimizerStateError(description: "\(name).\(i) has shape \(t.shape), parameter \(i) has \(shape)")
             }
-            while buffers.count <= i { buffers.append([]) }
-            buffers[i] = t.scalars
+            buffers[i] = t.converted(to: .float32).detached()
         }
     }
 
-    func has(_ index: Int) -> Bool { index < buffers.count && !buffers[index].isEmpty }
-
-    mutating func withBuffer<R>(_ index: Int, count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> R) -> R {
-        while buffers.count <= index { buffers.append([]) }
-        if buffers[index].count != count { buffers[index] = [Float](repeating: 0, count: count) }
-        return buffers[index].withUnsafeMutableBufferPointer { body($0) }
+    /// Parameter `index`'s buffer (nil until its first update), for the update kernels to fill.
+    /// Accessed in place (`_modify`), so a kernel writing through it does not copy the buffer.
+    subscript(index: Int) -> Tensor? {
+        get { index < buffers.count ? buffers[index] : nil }
+        _modify {
+            while buffers.count <= index { buffers.append(nil) }
+            yield &buffers[index]
+        }
     }
 }

@@ -48,30 +48,10 @@ public final class RMSprop: Optimizer {
     }
 
     public func step() {
-        let (lr, a, eps, wd, mu, centered) = (learningRate, alpha, epsilon, weightDecay, momentum, centered)
-        forEachUpdate { index, w, grad in
-            squares.withBuffer(index, count: w.count) { v in
-                averages.withBuffer(index, count: centered ? w.count : 0) { mean in
-                    velocity.withBuffer(index, count: mu > 0 ? w.count : 0) { b in
-                        for j in 0..<w.count {
-                            let g = grad[j] + wd * w[j]
-                            v[j] = a * v[j] + (1 - a) * g * g
-                            var second = v[j]
-                            if centered {
-                                mean[j] = a * mean[j] + (1 - a) * g
-                                second -= mean[j] * mean[j]
-                            }
-                            let update = g / (second.squareRoot() + eps)
-                            if mu > 0 {
-                                b[j] = mu * b[j] + update
-                                w[j] -= lr * b[j]
-                            } else {
-                                w[j] -= lr * update
-                            }
-                        }
-                    }
-                }
-            }
+        forEachUpdate { index, w, g in
+            Kernels.rmspropUpdate(&w, gradient: g, squares: &squares[index], averages: &averages[index], velocity: &velocity[index],
+                                  centered: centered, learningRate: learningRate, alpha: alpha, epsilon: epsilon,
+                                  weightDecay: weightDecay, momentum: momentum)
         }
     }
 }

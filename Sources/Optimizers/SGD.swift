@@ -33,20 +33,9 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
-        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
-        forEachUpdate { index, w, grad in
-            if mu == 0 {
-                for j in 0..<w.count { w[j] -= lr * (grad[j] + wd * w[j]) }
-                return
-            }
-            let first = !velocity.has(index)
-            velocity.withBuffer(index, count: w.count) { b in
-                for j in 0..<w.count {
-                    let g = grad[j] + wd * w[j]
-                    b[j] = first ? g : mu * b[j] + g
-                    w[j] -= lr * (nesterov ? g + mu * b[j] : b[j])
-                }
-            }
+        forEachUpdate { index, w, g in
+            Kernels.sgdUpdate(&w, gradient: g, velocity: &velocity[index], learningRate: learningRate, momentum: momentum,
+                              nesterov: nesterov, weightDecay: weightDecay)
         }
     }
 }

@@ -5,7 +5,7 @@ import CPUBackend
 /// which device runs it. Outputs are allocated by the device that computes them
 /// (`Device.allocate`); what the tape saves is tensors. Results carry no tape entry; callers
 /// record. One file per family: `Kernels+Elementwise.swift`, `Kernels+Reduction.swift`, ...
-enum Kernels {
+package enum Kernels {
     /// Integer indices as `Int`, checked against `bound`.
     static func indices(_ index: Tensor, bound: Int, op: StaticString) -> [Int] {
         precondition(!index.dtype.isFloatingPoint, "\(op): indices must be int32 or int64, got \(index.dtype)")
