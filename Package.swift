@@ -40,7 +40,11 @@ let package = Package(
                 "DeepLearning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // assertClose, gradcheck: shared by the test targets.
+        // Small programs a newcomer copies from; CI builds and runs them, so they cannot drift from the API.
+        .executableTarget(name: "keras-style-example", dependencies: ["DeepLearning"], path: "Examples/KerasStyle"),
+        .executableTarget(name: "pytorch-style-example", dependencies: ["DeepLearning"], path: "Examples/PyTorchStyle"),
+        .executableTarget(name: "custom-layer-example", dependencies: ["DeepLearning"], path: "Examples/CustomLayer"),
+        // expectClose, gradcheck: shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "CSIMD"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], exclude: ["Fixtures"]),

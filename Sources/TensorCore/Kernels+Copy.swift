@@ -27,7 +27,7 @@ extension Kernels {
 
     /// The inverse of a slice: zeros of `shape` with `g` written where the slice read.
     static func unslice(_ g: Tensor, into shape: Shape, starts: [Int], strides: [Int]) -> Tensor {
-        let out = TensorStorage.zeros(dtype: .float32, count: shape.elementCount)
+        let out = g.device.zeros(.float32, count: shape.elementCount)
         let base = shape.contiguousStrides
         let offset = zip(starts, base).reduce(0) { $0 + $1.0 * $1.1 }
         stridedWrite(g, into: out, offset: offset, strides: zip(strides, base).map(*))

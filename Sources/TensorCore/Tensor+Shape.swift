@@ -123,7 +123,7 @@ extension Tensor {
         precondition(padding.count == rank, "padded: \(padding.count) padding pairs for shape \(shape) of rank \(rank)")
         precondition(padding.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: padding must not be negative")
         let outShape = Shape(zip(shape, padding).map { $0 + $1.before + $1.after })
-        let out = TensorStorage(dtype: .float32, count: outShape.elementCount)
+        let out = device.allocate(.float32, count: outShape.elementCount)
         out.floats.initialize(repeating: value, count: outShape.elementCount)
         let strides = outShape.contiguousStrides
         let offset = zip(padding, strides).reduce(0) { $0 + $1.0.before * $1.1 }
@@ -147,7 +147,7 @@ extension Tensor {
         if tensors.count == 1 { return first }
         var outShape = first.shape
         outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
-        let out = TensorStorage(dtype: first.dtype, count: outShape.elementCount)
+        let out = first.device.allocate(first.dtype, count: outShape.elementCount)
         let strides = outShape.contiguousStrides
         var offset = 0
         for t in tensors {
