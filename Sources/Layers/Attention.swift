@@ -322,13 +322,20 @@ private func blockConfiguration(_ attention: MultiHeadAttention, _ feedForward: 
      "dropout": Double(dropout.rate), "normFirst": normFirst]
 }
 
+/// What `blockConfiguration` wrote, read back.
+private func blockFields(_ c: [String: any Sendable], of type: String) throws
+    -> (dim: Int, heads: Int, feedForwardDim: Int, dropout: Float, normFirst: Bool)
+{
+    (try c.field("dim", of: type), try c.field("heads", of: type), try c.field("feedForwardDim", of: type),
+     try c.field("dropout", of: type), try c.field("normFirst", of: type))
+}
+
 extension TransformerEncoderBlock: ConfigurableLayer {
     public static let typeName = "TransformerEncoderBlock"
     public var configuration: [String: any Sendable] { blockConfiguration(attention, feedForward, dropout, normFirst) }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let t = Self.typeName
-        self.init(dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), feedForwardDim: try c.field("feedForwardDim", of: t),
-                  dropout: try c.field("dropout", of: t), normFirst: try c.field("normFirst", of: t))
+        let f = try blockFields(c, of: Self.typeName)
+        self.init(dim: f.dim, heads: f.heads, feedForwardDim: f.feedForwardDim, dropout: f.dropout, normFirst: f.normFirst)
     }
 }
 
@@ -336,8 +343,7 @@ extension TransformerDecoderBlock: ConfigurableLayer {
     public static let typeName = "TransformerDecoderBlock"
     public var configuration: [String: any Sendable] { blockConfiguration(selfAttention, feedForward, dropout, normFirst) }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let t = Self.typeName
-        self.init(dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), feedForwardDim: try c.field("feedForwardDim", of: t),
-                  dropout: try c.field("dropout", of: t), normFirst: try c.field("normFirst", of: t))
+        let f = try blockFields(c, of: Self.typeName)
+        self.init(dim: f.dim, heads: f.heads, feedForwardDim: f.feedForwardDim, dropout: f.dropout, normFirst: f.normFirst)
     }
 }

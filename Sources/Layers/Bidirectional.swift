@@ -1,6 +1,5 @@
 import TensorCore
 
-
 /// Runs one recurrent layer forward in time and another over the reversed sequences (each
 /// reversed within its own length), and concatenates their outputs, like Keras' `Bidirectional`
 /// and PyTorch's `bidirectional=True`.
@@ -61,8 +60,7 @@ extension Bidirectional: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         func direction(_ name: String) throws -> Recurrent {
-            guard let d = c[name] as? [String: Any],
-                  let layer = try LayerRegistry.make(from: d.mapValues { $0 as! any Sendable }) as? Recurrent
+            guard let layer = try LayerRegistry.make(nested: c[name], field: name, of: Self.typeName) as? Recurrent
             else { throw LayerConfigurationError.missingField(type: Self.typeName, field: name) }
             return layer
         }

@@ -84,6 +84,13 @@ public enum LayerRegistry {
         return type
     }
 
+    /// Builds the sub-layer a configuration holds under `field` (a nested description, as
+    /// `Sequential` and `Bidirectional` write them); throws `missingField` when it is not one.
+    static func make(nested value: Any?, field: String, of type: String) throws -> any Layer {
+        guard let d = value as? [String: Any] else { throw LayerConfigurationError.missingField(type: type, field: field) }
+        return try make(from: d.mapValues { $0 as! any Sendable })
+    }
+
     /// Builds a layer from the output of `describe`.
     public static func make(from description: [String: any Sendable]) throws -> any Layer {
         guard let name = description["type"] as? String else {

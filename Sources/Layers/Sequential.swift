@@ -74,11 +74,6 @@ extension Sequential: ConfigurableLayer {
         guard let items = c["layers"] as? [Any] else {
             throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
         }
-        self.init(try items.map { item in
-            guard let d = item as? [String: Any] else {
-                throw LayerConfigurationError.missingField(type: Self.typeName, field: "layers")
-            }
-            return try LayerRegistry.make(from: d.mapValues { $0 as! any Sendable })
-        })
+        self.init(try items.map { try LayerRegistry.make(nested: $0, field: "layers", of: Self.typeName) })
     }
 }

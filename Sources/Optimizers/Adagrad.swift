@@ -27,7 +27,7 @@ public final class Adagrad: Optimizer {
     }
 
     public func stateDictionary() -> [String: Tensor] {
-        sums.export("sum", shapes: parameterShapes).merging(Self.stepEntry(stepCount)) { $1 }
+        sums.export("sum").merging(Self.stepEntry(stepCount)) { $1 }
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {

@@ -39,10 +39,9 @@ public class Adam: Optimizer {
     }
 
     public func stateDictionary() -> [String: Tensor] {
-        let shapes = parameterShapes
-        return firstMoments.export("exp_avg", shapes: shapes)
-            .merging(secondMoments.export("exp_avg_sq", shapes: shapes)) { $1 }
-            .merging(maxSecondMoments.export("max_exp_avg_sq", shapes: shapes)) { $1 }
+        return firstMoments.export("exp_avg")
+            .merging(secondMoments.export("exp_avg_sq")) { $1 }
+            .merging(maxSecondMoments.export("max_exp_avg_sq")) { $1 }
             .merging(Self.stepEntry(stepCount)) { $1 }
     }
 

@@ -57,7 +57,7 @@ struct StateBuffers {
     private var buffers: [Tensor?] = []
 
     /// Each existing buffer as `name.index`, shaped like its parameter.
-    func export(_ name: String, shapes: [Shape]) -> [String: Tensor] {
+    func export(_ name: String) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for (i, b) in buffers.enumerated() {
             if let b { result["\(name).\(i)"] = b.detached() }

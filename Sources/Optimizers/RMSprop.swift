@@ -34,10 +34,9 @@ public final class RMSprop: Optimizer {
     }
 
     public func stateDictionary() -> [String: Tensor] {
-        let shapes = parameterShapes
-        return squares.export("square_avg", shapes: shapes)
-            .merging(averages.export("grad_avg", shapes: shapes)) { $1 }
-            .merging(velocity.export("momentum_buffer", shapes: shapes)) { $1 }
+        return squares.export("square_avg")
+            .merging(averages.export("grad_avg")) { $1 }
+            .merging(velocity.export("momentum_buffer")) { $1 }
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {

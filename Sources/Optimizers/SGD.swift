@@ -25,7 +25,7 @@ public final class SGD: Optimizer {
     }
 
     public func stateDictionary() -> [String: Tensor] {
-        velocity.export("momentum_buffer", shapes: parameterShapes)
+        velocity.export("momentum_buffer")
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
