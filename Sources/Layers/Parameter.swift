@@ -5,19 +5,35 @@ import TensorCore
 public final class Parameter: CustomStringConvertible {
     /// The current value, a leaf of the tape while trainable.
     public var value: Tensor {
-        didSet { value.requiresGrad = isTrainable }
+        get { storedValue }
+        set {
+            storedValue = newValue
+            storedValue.requiresGrad = isTrainable
+        }
     }
 
     /// Whether optimizers update this parameter and `backward()` computes its gradient.
     public var isTrainable: Bool {
-        didSet { value.requiresGrad = isTrainable }
+        didSet { storedValue.requiresGrad = isTrainable }
+    }
+
+    /// `value` itself: a mutation through `value` is a get and a set, so the elements would be
+    /// shared (and copied on write) during it; updates in place go through `updateInPlace`.
+    private var storedValue: Tensor
+
+    /// Runs `body` on the value where it is stored, so that writing its elements copies nothing
+    /// (optimizer steps). `body` must keep the shape and dtype.
+    package func updateInPlace<R>(_ body: (inout Tensor) -> R) -> R {
+        let (shape, dtype) = (storedValue.shape, storedValue.dtype)
+        defer { precondition(storedValue.shape == shape && storedValue.dtype == dtype, "Parameter: an in-place update changed the value's shape or dtype") }
+        return body(&storedValue)
     }
 
     public init(_ value: Tensor, trainable: Bool = true) {
         precondition(value.dtype == .float32, "Parameter: expected float32, got \(value.dtype)")
         var v = value.detached()
         v.requiresGrad = trainable
-        self.value = v
+        self.storedValue = v
         self.isTrainable = trainable
     }
 

@@ -45,7 +45,7 @@ extension Optimizer {
         withoutGradients {
             for (i, p) in parameters.enumerated() where p.isTrainable {
                 guard let g = p.grad else { continue }
-                update(i, &p.value, g)
+                p.updateInPlace { update(i, &$0, g) }
             }
         }
     }

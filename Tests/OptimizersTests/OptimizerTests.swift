@@ -60,3 +60,20 @@ func optimizerMatchesPyTorch(_ name: String) throws {
     optimizer.zeroGrad()
     #expect(used.grad == nil)
 }
+
+/// Weights are updated where they live: after the first step (which creates the state), no step
+/// copies the parameter's storage, which a shared buffer on the way to the kernel would force.
+@Test("updates write the weights in place", arguments: optimizerConfigs.map(\.0))
+func updatesWriteTheWeightsInPlace(_ name: String) throws {
+    let make = try #require(optimizerConfigs.first { $0.0 == name }?.1)
+    let w = Parameter(Tensor([0.5, -1, 2]))
+    let optimizer = make([w])
+    var addresses: [UnsafeRawPointer?] = []
+    for _ in 0..<3 {
+        optimizer.zeroGrad()
+        (w.value.squared()).sum().backward()
+        optimizer.step()
+        addresses.append(w.value.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) })
+    }
+    #expect(Set(addresses).count == 1, "\(name): the weights moved between steps")
+}
