@@ -17,7 +17,7 @@ public enum Copy {
             walk(shape, source.assumingMemoryBound(to: UInt64.self), sourceStrides,
                  destination.assumingMemoryBound(to: UInt64.self), destinationStrides)
         default:
-            preconditionFailure("Copy.strided: unsupported element size \(elementSize)")
+            fatalError("Copy.strided: unsupported element size \(elementSize)")
         }
     }
 

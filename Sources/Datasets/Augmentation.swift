@@ -128,7 +128,7 @@ public struct AugmentedDataset: Dataset {
 
     public init(_ base: TensorDataset, imageShape: (channels: Int, height: Int, width: Int), augmentations: [Augmentation],
                 seed: UInt64 = 0) {
-        precondition(base.inputs.scalarCount / Swift.max(base.count, 1) == imageShape.channels * imageShape.height * imageShape.width,
+        require(base.inputs.scalarCount / Swift.max(base.count, 1) == imageShape.channels * imageShape.height * imageShape.width,
                      "AugmentedDataset: inputs \(base.inputs.shape) do not hold images of \(imageShape)")
         self.base = base
         (channels, height, width) = imageShape

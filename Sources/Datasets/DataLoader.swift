@@ -30,7 +30,7 @@ public final class DataLoader: Sequence {
 
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 prefetch: Bool = true, seed: UInt64 = 0) {
-        precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
+        require(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle

@@ -16,7 +16,7 @@ public struct TensorDataset: Dataset {
     public let targets: Tensor
 
     public init(_ inputs: Tensor, _ targets: Tensor) {
-        precondition(inputs.rank > 0 && targets.rank > 0 && inputs.shape[0] == targets.shape[0],
+        require(inputs.rank > 0 && targets.rank > 0 && inputs.shape[0] == targets.shape[0],
                      "TensorDataset: inputs \(inputs.shape) and targets \(targets.shape) differ in their first dimension")
         self.inputs = inputs
         self.targets = targets
@@ -39,7 +39,7 @@ public struct TensorDataset: Dataset {
     /// A seeded random split into training and validation parts, the latter holding
     /// `validationFraction` of the examples (rounded).
     public func split(validationFraction: Float, seed: UInt64 = 0) -> (train: TensorDataset, validation: TensorDataset) {
-        precondition((0...1).contains(validationFraction), "split: fraction \(validationFraction) is not in [0, 1]")
+        require((0...1).contains(validationFraction), "split: fraction \(validationFraction) is not in [0, 1]")
         var rng = RandomGenerator(seed: seed)
         let order = Tensor.permutation(count, using: &rng).integers
         let held = Int((Float(count) * validationFraction).rounded())
@@ -49,7 +49,7 @@ public struct TensorDataset: Dataset {
     /// `k` (train, validation) pairs: the shuffled examples are cut into `k` folds of nearly
     /// equal size, and each fold serves once as validation (scikit-learn's `KFold(shuffle=True)`).
     public func kFold(_ k: Int, seed: UInt64 = 0) -> [(train: TensorDataset, validation: TensorDataset)] {
-        precondition(k >= 2 && k <= count, "kFold: k = \(k) needs 2 <= k <= \(count) examples")
+        require(k >= 2 && k <= count, "kFold: k = \(k) needs 2 <= k <= \(count) examples")
         var rng = RandomGenerator(seed: seed)
         let order = Tensor.permutation(count, using: &rng).integers
         let bounds = (0...k).map { $0 * count / k }

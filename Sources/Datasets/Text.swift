@@ -11,7 +11,7 @@ public protocol Tokenizer: Sendable {
 
 /// One id per character (Unicode scalar), the vocabulary being the sorted distinct characters of
 /// the text it was built from. Characters it has never seen encode to `unknown` when the
-/// vocabulary has one (pass `unknown:` when building), else encoding them is a precondition failure.
+/// vocabulary has one (pass `unknown:` when building), else encoding them stops the program with a message.
 public struct CharacterTokenizer: Tokenizer, Equatable {
     public let characters: [Unicode.Scalar]
     let ids: [Unicode.Scalar: Int]
@@ -27,7 +27,7 @@ public struct CharacterTokenizer: Tokenizer, Equatable {
 
     /// A vocabulary in a given order, e.g. as saved beside a checkpoint.
     public init(characters: [Unicode.Scalar], unknownID: Int? = nil) {
-        precondition(Set(characters).count == characters.count, "CharacterTokenizer: characters repeat")
+        require(Set(characters).count == characters.count, "CharacterTokenizer: characters repeat")
         self.characters = characters
         ids = Dictionary(uniqueKeysWithValues: characters.enumerated().map { ($1, $0) })
         self.unknownID = unknownID
@@ -38,7 +38,7 @@ public struct CharacterTokenizer: Tokenizer, Equatable {
     public func encode(_ text: String) -> [Int] {
         text.unicodeScalars.map { c in
             guard let id = ids[c] ?? unknownID else {
-                preconditionFailure("CharacterTokenizer: \(c.escaped(asASCII: true)) is not in the vocabulary")
+                requirementFailure("CharacterTokenizer: \(c.escaped(asASCII: true)) is not in the vocabulary")
             }
             return id
         }
@@ -47,7 +47,7 @@ public struct CharacterTokenizer: Tokenizer, Equatable {
     public func decode(_ ids: [Int]) -> String {
         var s = String.UnicodeScalarView()
         for id in ids {
-            precondition((0..<characters.count).contains(id), "CharacterTokenizer: id \(id) outside 0..<\(characters.count)")
+            require((0..<characters.count).contains(id), "CharacterTokenizer: id \(id) outside 0..<\(characters.count)")
             s.append(characters[id])
         }
         return String(s)
@@ -78,7 +78,7 @@ public struct WordTokenizer: Tokenizer {
 
     /// A vocabulary in a given order; it must start with `<pad>` and `<unk>`.
     public init(words: [String], lowercased: Bool = true) {
-        precondition(words.starts(with: [Self.padding, Self.unknown]), "WordTokenizer: the vocabulary must start with <pad>, <unk>")
+        require(words.starts(with: [Self.padding, Self.unknown]), "WordTokenizer: the vocabulary must start with <pad>, <unk>")
         self.words = words
         ids = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.lowercased = lowercased
@@ -158,7 +158,7 @@ public struct LanguageModelBatches {
     public let length: Int
 
     public init(ids: [Int], length: Int) {
-        precondition(length > 0 && ids.count > length, "LanguageModelBatches: need more than \(length) ids, got \(ids.count)")
+        require(length > 0 && ids.count > length, "LanguageModelBatches: need more than \(length) ids, got \(ids.count)")
         self.ids = ids
         self.length = length
     }
@@ -183,10 +183,10 @@ public struct LanguageModelBatches {
     /// streams start `offset` ids in (`0..<length`, to vary the window boundaries between
     /// epochs); the few ids past an even split into `count` streams are left out.
     public func streamBatches(_ count: Int, offset: Int = 0) -> [(inputs: Tensor, targets: Tensor)] {
-        precondition(count > 0 && (0..<length).contains(offset),
+        require(count > 0 && (0..<length).contains(offset),
                      "LanguageModelBatches.streamBatches: need count > 0 and offset in 0..<\(length), got \(count), \(offset)")
         let streamLength = (ids.count - 1 - offset) / count
-        precondition(streamLength > 0, "LanguageModelBatches: \(ids.count) ids cannot make \(count) streams")
+        require(streamLength > 0, "LanguageModelBatches: \(ids.count) ids cannot make \(count) streams")
         return stride(from: 0, to: streamLength, by: length).map { first in
             let width = Swift.min(length, streamLength - first)
             var inputs: [Int] = [], targets: [Int] = []

@@ -13,7 +13,7 @@ import TensorCore
 public func scaledDotProductAttention(
     query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, causal: Bool = false
 ) -> (output: Tensor, weights: Tensor) {
-    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && query.shape[2] == key.shape[2]
+    require(query.rank == 3 && key.rank == 3 && value.rank == 3 && query.shape[2] == key.shape[2]
                  && key.shape[1] == value.shape[1] && query.shape[0] == key.shape[0] && key.shape[0] == value.shape[0],
                  "scaledDotProductAttention: query \(query.shape), key \(key.shape) and value \(value.shape) "
                  + "should be [B, Lq, d], [B, Lk, d] and [B, Lk, dv]")
@@ -40,7 +40,7 @@ public func causalMask(queries: Int, keys: Int) -> Tensor {
 /// `[N, 1, L]` with 1 at the first `lengths[n]` keys of each sequence: a padding mask for
 /// attention over right-padded batches.
 public func paddingMask(lengths: [Int], maxLength: Int) -> Tensor {
-    precondition(lengths.allSatisfy { (0...maxLength).contains($0) }, "paddingMask: lengths \(lengths) must be in 0...\(maxLength)")
+    require(lengths.allSatisfy { (0...maxLength).contains($0) }, "paddingMask: lengths \(lengths) must be in 0...\(maxLength)")
     return Tensor(lengths.flatMap { length in (0..<maxLength).map { Float($0 < length ? 1 : 0) } },
                   shape: [lengths.count, 1, maxLength])
 }
@@ -59,7 +59,7 @@ public final class MultiHeadAttention: Layer {
     public let dropout: Dropout
 
     public init(dim: Int, heads: Int, dropout: Float = 0) {
-        precondition(dim > 0 && heads > 0 && dim % heads == 0, "MultiHeadAttention: dim \(dim) must be a positive multiple of heads \(heads)")
+        require(dim > 0 && heads > 0 && dim % heads == 0, "MultiHeadAttention: dim \(dim) must be a positive multiple of heads \(heads)")
         self.dim = dim
         self.heads = heads
         query = Linear(dim, dim, weightInitializer: .glorotUniform(), biasInitializer: .zeros)
@@ -73,7 +73,7 @@ public final class MultiHeadAttention: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor { self(query: input, key: input, value: input) }
 
     public func callAsFunction(query q: Tensor, key k: Tensor, value v: Tensor, mask: Tensor? = nil, causal: Bool = false) -> Tensor {
-        precondition(q.rank == 3 && k.rank == 3 && v.rank == 3 && q.shape[2] == dim && k.shape[2] == dim && v.shape[2] == dim
+        require(q.rank == 3 && k.rank == 3 && v.rank == 3 && q.shape[2] == dim && k.shape[2] == dim && v.shape[2] == dim
                      && k.shape[1] == v.shape[1],
                      "MultiHeadAttention(dim: \(dim)): query \(q.shape), key \(k.shape), value \(v.shape) should be [N, L, \(dim)]")
         let (n, lq, lk) = (q.shape[0], q.shape[1], k.shape[1])
@@ -121,7 +121,7 @@ public final class AdditiveAttention: Layer {
     public func attend(query: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil, projectedKeys: Tensor? = nil)
         -> (context: Tensor, weights: Tensor)
     {
-        precondition(query.rank == 2 && keys.rank == 3 && values.rank == 3 && keys.shape[1] == values.shape[1],
+        require(query.rank == 2 && keys.rank == 3 && values.rank == 3 && keys.shape[1] == values.shape[1],
                      "AdditiveAttention: query \(query.shape), keys \(keys.shape), values \(values.shape) should be [N, q], [N, L, k], [N, L, v]")
         let energy = tanh((projectedKeys ?? keyProjection(keys)) + queryProjection(query).unsqueezed(at: 1))
         var scores = score(energy).squeezed(at: 2)  // [N, L]
@@ -156,7 +156,7 @@ public final class SinusoidalPositionalEncoding: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 3 && input.shape[1] <= maxLength && input.shape[2] == dim,
+        require(input.rank == 3 && input.shape[1] <= maxLength && input.shape[2] == dim,
                      "SinusoidalPositionalEncoding(maxLength: \(maxLength), dim: \(dim)): input \(input.shape) should be [N, ≤\(maxLength), \(dim)]")
         return input + table.sliced(along: 0, from: 0, to: input.shape[1])
     }
@@ -178,7 +178,7 @@ public final class LearnedPositionalEncoding: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 3 && input.shape[1] <= maxLength && input.shape[2] == dim,
+        require(input.rank == 3 && input.shape[1] <= maxLength && input.shape[2] == dim,
                      "LearnedPositionalEncoding(maxLength: \(maxLength), dim: \(dim)): input \(input.shape) should be [N, ≤\(maxLength), \(dim)]")
         return input + weight.value.sliced(along: 0, from: 0, to: input.shape[1])
     }

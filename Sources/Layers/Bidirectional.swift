@@ -11,7 +11,7 @@ public final class Bidirectional: Layer {
     public let forward: Recurrent, backward: Recurrent
 
     public init(forward: Recurrent, backward: Recurrent) {
-        precondition(forward.inputSize == backward.inputSize && forward.returnSequences == backward.returnSequences,
+        require(forward.inputSize == backward.inputSize && forward.returnSequences == backward.returnSequences,
                      "Bidirectional: the two directions must take the same input and both return sequences or not")
         self.forward = forward
         self.backward = backward
@@ -26,7 +26,7 @@ public final class Bidirectional: Layer {
 
     /// Both directions; `states` holds the forward direction's layers, then the backward's.
     public func run(_ input: Tensor, lengths: [Int]? = nil) -> RecurrentOutput {
-        precondition(input.rank == 3, "Bidirectional: input must be [N, T, features], got \(input.shape)")
+        require(input.rank == 3, "Bidirectional: input must be [N, T, features], got \(input.shape)")
         let ahead = forward.run(input, lengths: lengths)
         let behind = backward.run(reversedInTime(input, lengths: lengths), lengths: lengths)
         let backwardOutput = backward.returnSequences ? reversedInTime(behind.output, lengths: lengths) : behind.output

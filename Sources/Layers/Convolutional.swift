@@ -14,7 +14,7 @@ public final class Conv2D: Layer {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
                 weightInitializer: Initializer = .fanInUniform) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+        require(inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv2D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
         self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding; self.dilation = dilation
@@ -31,7 +31,7 @@ public final class Conv2D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == inChannels,
+        require(input.rank == 4 && input.shape[1] == inChannels,
                      "\(description): input of shape \(input.shape) should be [N, \(inChannels), H, W]")
         return conv2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
@@ -58,7 +58,7 @@ public final class Conv1D: Layer {
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+        require(inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv1D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernelSize = kernelSize
         self.stride = stride; self.dilation = dilation; self.groups = groups; self.padding = padding
@@ -68,7 +68,7 @@ public final class Conv1D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 3 && input.shape[1] == inChannels,
+        require(input.rank == 3 && input.shape[1] == inChannels,
                      "\(description): input of shape \(input.shape) should be [N, \(inChannels), L]")
         return conv1d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
@@ -103,7 +103,7 @@ public final class ConvTranspose2D: Layer {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                 groups: Int = 1, bias: Bool = true) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+        require(inChannels % groups == 0 && outChannels % groups == 0,
                      "ConvTranspose2D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
         self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -116,7 +116,7 @@ public final class ConvTranspose2D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == inChannels,
+        require(input.rank == 4 && input.shape[1] == inChannels,
                      "\(description): input of shape \(input.shape) should be [N, \(inChannels), H, W]")
         return convTranspose2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding,
                                outputPadding: outputPadding, dilation: dilation, groups: groups)

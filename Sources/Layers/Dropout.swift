@@ -10,7 +10,7 @@ public final class Dropout: ModeDependentLayer {
     public var isTraining = true
 
     public init(rate: Float) {
-        precondition((0..<1).contains(rate), "Dropout: rate \(rate) is not in [0, 1)")
+        require((0..<1).contains(rate), "Dropout: rate \(rate) is not in [0, 1)")
         self.rate = rate
     }
 

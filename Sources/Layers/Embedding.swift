@@ -12,8 +12,8 @@ public final class Embedding: Layer {
     public let weight: Parameter
 
     public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
-        precondition(count > 0 && dimension > 0, "Embedding: sizes must be positive, got \(count) x \(dimension)")
-        precondition(paddingIndex.map { (0..<count).contains($0) } ?? true,
+        require(count > 0 && dimension > 0, "Embedding: sizes must be positive, got \(count) x \(dimension)")
+        require(paddingIndex.map { (0..<count).contains($0) } ?? true,
                      "Embedding: paddingIndex \(paddingIndex!) outside 0..<\(count)")
         self.count = count
         self.dimension = dimension
@@ -26,7 +26,7 @@ public final class Embedding: Layer {
     }
 
     public func callAsFunction(_ ids: Tensor) -> Tensor {
-        precondition(ids.dtype != .float32, "Embedding: ids must be integers, got a float tensor of shape \(ids.shape)")
+        require(ids.dtype != .float32, "Embedding: ids must be integers, got a float tensor of shape \(ids.shape)")
         let flat = ids.reshaped(to: [ids.scalarCount])
         var rows = weight.value.selecting(along: 0, indices: flat)
         if let paddingIndex {

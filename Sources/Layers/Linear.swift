@@ -17,7 +17,7 @@ public final class Linear: Layer {
         _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
         weightInitializer: Initializer = .fanInUniform, biasInitializer: Initializer = .fanInUniform
     ) {
-        precondition(inFeatures > 0 && outFeatures > 0, "Linear: sizes must be positive, got \(inFeatures) => \(outFeatures)")
+        require(inFeatures > 0 && outFeatures > 0, "Linear: sizes must be positive, got \(inFeatures) => \(outFeatures)")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         weight = Parameter(weightInitializer.make([outFeatures, inFeatures]))
@@ -25,7 +25,7 @@ public final class Linear: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(
+        require(
             input.rank >= 1 && input.shape[input.rank - 1] == inFeatures,
             "Linear(\(inFeatures) => \(outFeatures)): input of shape \(input.shape) should end in \(inFeatures)")
         return linear(input, weight: weight.value, bias: bias?.value)

@@ -48,7 +48,7 @@ public func binaryCrossEntropy(logits: Tensor, _ targets: Tensor, reduction: Red
 public func crossEntropy(
     logits: Tensor, labels: Tensor, labelSmoothing: Float = 0, reduction: Reduction = .mean
 ) -> Tensor {
-    precondition(logits.rank == 2 && labels.rank == 1 && labels.shape[0] == logits.shape[0],
+    require(logits.rank == 2 && labels.rank == 1 && labels.shape[0] == logits.shape[0],
                  "crossEntropy: logits \(logits.shape) and labels \(labels.shape) should be [N, C] and [N]")
     let logProbabilities = logSoftmax(logits, along: 1)
     let picked = logProbabilities.gathering(along: 1, indices: labels.unsqueezed(at: 1)).squeezed(at: 1)
@@ -65,7 +65,7 @@ public func crossEntropy(
 public func crossEntropy(
     logits: Tensor, targets: Tensor, labelSmoothing: Float = 0, reduction: Reduction = .mean
 ) -> Tensor {
-    precondition(logits.shape == targets.shape, "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
+    require(logits.shape == targets.shape, "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
     let classes = Float(logits.shape[logits.rank - 1])
     let smoothed = labelSmoothing > 0 ? targets * (1 - labelSmoothing) + labelSmoothing / classes : targets
     return reduction.apply(-(smoothed * logSoftmax(logits, along: -1)).sum(along: -1))

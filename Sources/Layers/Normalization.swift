@@ -30,7 +30,7 @@ public final class BatchNorm: ModeDependentLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 2 && input.shape[1] == features,
+        require(input.rank >= 2 && input.shape[1] == features,
                      "BatchNorm(\(features)): input of shape \(input.shape) should have \(features) channels on axis 1")
         if isTraining {
             let n = input.scalarCount / features
@@ -69,7 +69,7 @@ public final class LayerNorm: Layer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let k = normalizedShape.rank
-        precondition(input.rank >= k && Array(input.shape.suffix(k)) == normalizedShape.dimensions,
+        require(input.rank >= k && Array(input.shape.suffix(k)) == normalizedShape.dimensions,
                      "LayerNorm(\(normalizedShape)): input of shape \(input.shape) should end in \(normalizedShape)")
         return layerNormalized(input, gamma: weight.value, beta: bias.value, epsilon: epsilon)
     }
@@ -88,14 +88,14 @@ public final class GroupNorm: Layer {
     public let bias: Parameter
 
     public init(groups: Int, channels: Int, epsilon: Float = 1e-5) {
-        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
+        require(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
         self.groups = groups; self.channels = channels; self.epsilon = epsilon
         weight = Parameter(.ones([channels]))
         bias = Parameter(.zeros([channels]))
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 2 && input.shape[1] == channels,
+        require(input.rank >= 2 && input.shape[1] == channels,
                      "GroupNorm(\(groups), \(channels)): input of shape \(input.shape) should have \(channels) channels on axis 1")
         let grouped = input.reshaped(to: [input.shape[0], groups, -1])
         let mean = grouped.mean(along: 2, keepingDims: true)
@@ -117,13 +117,13 @@ public final class Dropout2D: ModeDependentLayer {
     public var isTraining = true
 
     public init(rate: Float) {
-        precondition((0..<1).contains(rate), "Dropout2D: rate \(rate) is not in [0, 1)")
+        require((0..<1).contains(rate), "Dropout2D: rate \(rate) is not in [0, 1)")
         self.rate = rate
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         guard isTraining && rate > 0 else { return input }
-        precondition(input.rank >= 3, "Dropout2D: input of shape \(input.shape) has no spatial axes")
+        require(input.rank >= 3, "Dropout2D: input of shape \(input.shape) has no spatial axes")
         let maskShape = Shape([input.shape[0], input.shape[1]] + [Int](repeating: 1, count: input.rank - 2))
         return input * Tensor.bernoulli(maskShape, probability: 1 - rate) * (1 / (1 - rate))
     }

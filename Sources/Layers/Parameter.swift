@@ -25,12 +25,12 @@ public final class Parameter: CustomStringConvertible {
     /// (optimizer steps). `body` must keep the shape and dtype.
     package func updateInPlace<R>(_ body: (inout Tensor) -> R) -> R {
         let (shape, dtype) = (storedValue.shape, storedValue.dtype)
-        defer { precondition(storedValue.shape == shape && storedValue.dtype == dtype, "Parameter: an in-place update changed the value's shape or dtype") }
+        defer { require(storedValue.shape == shape && storedValue.dtype == dtype, "Parameter: an in-place update changed the value's shape or dtype") }
         return body(&storedValue)
     }
 
     public init(_ value: Tensor, trainable: Bool = true) {
-        precondition(value.dtype == .float32, "Parameter: expected float32, got \(value.dtype)")
+        require(value.dtype == .float32, "Parameter: expected float32, got \(value.dtype)")
         var v = value.detached()
         v.requiresGrad = trainable
         self.storedValue = v

@@ -54,7 +54,7 @@ public final class GlobalPool: Layer {
     public let kind: Kind
     public init(_ kind: Kind = .average) { self.kind = kind }
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 3, "GlobalPool: input of shape \(input.shape) has no spatial axes")
+        require(input.rank >= 3, "GlobalPool: input of shape \(input.shape) has no spatial axes")
         let axes = Array(2..<input.rank)
         return kind == .average ? input.mean(along: axes) : input.max(along: axes)
     }
@@ -80,7 +80,7 @@ public final class AdaptiveAvgPool2D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4, "AdaptiveAvgPool2D: input must be [N, C, H, W], got \(input.shape)")
+        require(input.rank == 4, "AdaptiveAvgPool2D: input must be [N, C, H, W], got \(input.shape)")
         let rows = Self.averagingMatrix(from: input.shape[2], to: outputSize.0)
         let cols = Self.averagingMatrix(from: input.shape[3], to: outputSize.1)
         return matmul(matmul(rows, input), cols, transposeA: false, transposeB: true)
@@ -97,12 +97,12 @@ public final class Upsample: Layer {
     public let scale: Int
     public let mode: Mode
     public init(scale: Int, mode: Mode = .nearest) {
-        precondition(scale >= 1, "Upsample: scale must be at least 1")
+        require(scale >= 1, "Upsample: scale must be at least 1")
         self.scale = scale; self.mode = mode
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4, "Upsample: input must be [N, C, H, W], got \(input.shape)")
+        require(input.rank == 4, "Upsample: input must be [N, C, H, W], got \(input.shape)")
         return resize(resize(input, axis: 2), axis: 3)
     }
 

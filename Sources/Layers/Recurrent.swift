@@ -25,7 +25,7 @@ public class Recurrent: Layer {
     public let returnSequences: Bool
 
     init(cells: [any RecurrentCell], returnSequences: Bool) {
-        precondition(!cells.isEmpty, "\(Self.self): needs at least one layer")
+        require(!cells.isEmpty, "\(Self.self): needs at least one layer")
         self.cells = cells
         self.returnSequences = returnSequences
     }
@@ -38,10 +38,10 @@ public class Recurrent: Layer {
     /// Runs the sequences from `initialStates` (per layer; zeros when nil), stopping each one
     /// after `lengths[n]` steps when given.
     public func run(_ input: Tensor, initialStates: [[Tensor]]? = nil, lengths: [Int]? = nil) -> RecurrentOutput {
-        precondition(input.rank == 3 && input.shape[2] == inputSize,
+        require(input.rank == 3 && input.shape[2] == inputSize,
                      "\(Self.self)(\(inputSize) => \(hiddenSize)): input must be [N, T, \(inputSize)], got \(input.shape)")
         let (n, steps) = (input.shape[0], input.shape[1])
-        precondition(initialStates == nil || initialStates!.count == cells.count,
+        require(initialStates == nil || initialStates!.count == cells.count,
                      "\(Self.self): \(cells.count) initial state(s) needed, one per layer, got \(initialStates!.count)")
         if lengths == nil, let lstmCells = cells as? [LSTMCell] {
             return runFused(lstmCells, input, initialStates: initialStates)
@@ -96,14 +96,14 @@ public class Recurrent: Layer {
     private func initialState(_ initialStates: [[Tensor]]?, layer: Int, batch n: Int) -> [Tensor] {
         let cell = cells[layer]
         let state = initialStates?[layer] ?? cell.zeroState(batch: n)
-        precondition(state.count == cell.stateCount && state.allSatisfy { $0.shape == [n, cell.hiddenSize] },
+        require(state.count == cell.stateCount && state.allSatisfy { $0.shape == [n, cell.hiddenSize] },
                      "\(Self.self): layer \(layer)'s initial state should be \(cell.stateCount) tensor(s) of shape [\(n), \(cell.hiddenSize)], got \(state.map(\.shape))")
         return state
     }
 
     /// Per step, `[N, 1]` with 1 where the step lies within the sequence's length.
     func stepMasks(_ lengths: [Int], batch: Int, steps: Int) -> [Tensor] {
-        precondition(lengths.count == batch && lengths.allSatisfy { (1...steps).contains($0) },
+        require(lengths.count == batch && lengths.allSatisfy { (1...steps).contains($0) },
                      "\(Self.self): lengths must be \(batch) values in 1...\(steps), got \(lengths)")
         return (0..<steps).map { t in Tensor(lengths.map { t < $0 ? 1 : 0 }, shape: [batch, 1]) }
     }

@@ -26,7 +26,7 @@ public protocol RecurrentCell: Layer {
 extension RecurrentCell {
     /// `x Wᵢₕᵀ + bᵢₕ`. Shape: `[..., inputSize] -> [..., gates * hiddenSize]`.
     public func projectInput(_ x: Tensor) -> Tensor {
-        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputSize,
+        require(x.rank >= 1 && x.shape[x.rank - 1] == inputSize,
                      "\(Self.self): input of shape \(x.shape) should end in \(inputSize)")
         return linear(x, weight: weightIH.value, bias: biasIH.value)
     }
@@ -39,9 +39,9 @@ extension RecurrentCell {
     /// One step from `state` (zeros when nil). Shape: input `[N, inputSize]`, each state tensor
     /// `[N, hiddenSize]`.
     public func callAsFunction(_ input: Tensor, state: [Tensor]?) -> [Tensor] {
-        precondition(input.rank == 2, "\(Self.self): input must be [N, \(inputSize)], got \(input.shape)")
+        require(input.rank == 2, "\(Self.self): input must be [N, \(inputSize)], got \(input.shape)")
         let state = state ?? zeroState(batch: input.shape[0])
-        precondition(state.count == stateCount && state.allSatisfy { $0.shape == [input.shape[0], hiddenSize] },
+        require(state.count == stateCount && state.allSatisfy { $0.shape == [input.shape[0], hiddenSize] },
                      "\(Self.self): state should be \(stateCount) tensor(s) of shape [\(input.shape[0]), \(hiddenSize)], got \(state.map(\.shape))")
         return step(projected: projectInput(input), state: state)
     }
@@ -57,7 +57,7 @@ extension RecurrentCell {
 
 /// PyTorch's initialization of all four cell tensors: U(-1/√hidden, 1/√hidden).
 private func cellParameters(gates: Int, _ inputSize: Int, _ hiddenSize: Int) -> (Parameter, Parameter, Parameter, Parameter) {
-    precondition(inputSize > 0 && hiddenSize > 0, "recurrent cell: sizes must be positive, got \(inputSize) => \(hiddenSize)")
+    require(inputSize > 0 && hiddenSize > 0, "recurrent cell: sizes must be positive, got \(inputSize) => \(hiddenSize)")
     let bound = 1 / Float(hiddenSize).squareRoot()
     let initializer = Initializer.uniform(low: -bound, high: bound)
     return (Parameter(initializer.make([gates * hiddenSize, inputSize])),

@@ -54,7 +54,7 @@ public final class AttentionSeq2Seq: Layer {
     }
 
     public func encode(_ sources: Tensor, lengths: [Int]) -> Memory {
-        precondition(sources.rank == 2 && lengths.count == sources.shape[0],
+        require(sources.rank == 2 && lengths.count == sources.shape[0],
                      "AttentionSeq2Seq: sources \(sources.shape) should be [N, S] with N lengths, got \(lengths.count)")
         let run = encoder.run(sourceEmbedding(sources), lengths: lengths)
         let final = Tensor.concat([run.states[0][0], run.states[1][0]], along: 1)
@@ -126,7 +126,7 @@ public final class AttentionSeq2Seq: Layer {
     /// log-probability, a sequence finishing when it emits `end`; returns the finished sequence of
     /// highest log-probability (no length penalty), excluding `start` and `end`.
     public func beamSearch(_ source: [Int], width: Int, maxLength: Int) -> [Int] {
-        precondition(width > 0, "beamSearch: width must be positive, got \(width)")
+        require(width > 0, "beamSearch: width must be positive, got \(width)")
         return withoutGradients {
             let memory = encode(Tensor(integers: source, shape: [1, source.count]), lengths: [source.count]).repeated(width)
             struct Beam { var tokens: [Int]; var score: Double; var row: Int }

@@ -18,7 +18,7 @@ public struct DigitTask: Sendable {
 
     /// `task` is `reverse` or `sort`; strings have `lengths` digits.
     public init(task: String, lengths: ClosedRange<Int> = 5...12) {
-        precondition(Self.tasks.contains(task), "DigitTask: unknown task '\(task)'; choose reverse or sort")
+        require(Self.tasks.contains(task), "DigitTask: unknown task '\(task)'; choose reverse or sort")
         self.task = task
         self.lengths = lengths
     }

@@ -30,7 +30,7 @@ extension LanguageModel {
     /// predicted from at least half a context.
     public func bitsPerToken(text ids: [Int], batchSize: Int) -> Float {
         let length = Swift.min(maxContext ?? 256, ids.count - 1)
-        precondition(length > 0 && batchSize > 0, "bitsPerToken: need at least 2 ids and batchSize > 0")
+        require(length > 0 && batchSize > 0, "bitsPerToken: need at least 2 ids and batchSize > 0")
         let hop = Swift.max(1, length / 2)
         var starts = Array(stride(from: 0, through: ids.count - 1 - length, by: hop))
         if starts.last! + length < ids.count - 1 { starts.append(ids.count - 1 - length) }
@@ -52,8 +52,8 @@ extension LanguageModel {
 
     /// Feeds the latest `maxContext` ids (all of them if unbounded) for every new id.
     public func sample(prompt: [Int], count: Int, temperature: Float, using generator: inout RandomGenerator) -> [Int] {
-        precondition(!prompt.isEmpty, "sample: the prompt must hold at least one id")
-        precondition(temperature >= 0, "sample: temperature must be at least 0, got \(temperature)")
+        require(!prompt.isEmpty, "sample: the prompt must hold at least one id")
+        require(temperature >= 0, "sample: temperature must be at least 0, got \(temperature)")
         var ids = prompt
         withoutGradients {
             for _ in 0..<count {
@@ -70,7 +70,7 @@ extension LanguageModel {
 /// target, from `crossEntropy`.
 func tokenBits(_ logits: Tensor, targets: [Int]) -> [Double] {
     let vocabulary = logits.shape[logits.rank - 1]
-    precondition(logits.scalarCount == targets.count * vocabulary,
+    require(logits.scalarCount == targets.count * vocabulary,
                  "bitsPerToken: logits \(logits.shape) do not match \(targets.count) targets")
     let nats = crossEntropy(logits: logits.reshaped(to: [targets.count, vocabulary]),
                             labels: Tensor(integers: targets, shape: [targets.count]), reduction: .none)

@@ -32,7 +32,7 @@ public final class RecurrentLanguageModel: LanguageModel {
 
     /// Reads the text as `batchSize` contiguous streams, 256 ids at a time, carrying the state.
     public func bitsPerToken(text ids: [Int], batchSize: Int) -> Float {
-        precondition(batchSize > 0 && ids.count > batchSize, "bitsPerToken: need more than \(batchSize) ids, got \(ids.count)")
+        require(batchSize > 0 && ids.count > batchSize, "bitsPerToken: need more than \(batchSize) ids, got \(ids.count)")
         let streamLength = (ids.count - 1) / batchSize
         var states: [[Tensor]]? = nil
         var bits: Double = 0
@@ -51,8 +51,8 @@ public final class RecurrentLanguageModel: LanguageModel {
 
     /// Feeds the prompt once, then one id at a time, carrying the state.
     public func sample(prompt: [Int], count: Int, temperature: Float, using generator: inout RandomGenerator) -> [Int] {
-        precondition(!prompt.isEmpty, "sample: the prompt must hold at least one id")
-        precondition(temperature >= 0, "sample: temperature must be at least 0, got \(temperature)")
+        require(!prompt.isEmpty, "sample: the prompt must hold at least one id")
+        require(temperature >= 0, "sample: temperature must be at least 0, got \(temperature)")
         var ids = prompt
         withoutGradients {
             var (logits, states) = run(Tensor(integers: prompt, shape: [1, prompt.count]))

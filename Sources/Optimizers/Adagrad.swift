@@ -16,7 +16,7 @@ public final class Adagrad: Optimizer {
 
     public init(_ parameters: [Parameter], learningRate: Float = 0.01, learningRateDecay: Float = 0,
                 weightDecay: Float = 0, initialAccumulatorValue: Float = 0, epsilon: Float = 1e-10) {
-        precondition(learningRate >= 0 && weightDecay >= 0 && initialAccumulatorValue >= 0,
+        require(learningRate >= 0 && weightDecay >= 0 && initialAccumulatorValue >= 0,
                      "Adagrad: hyperparameters must not be negative")
         self.parameters = parameters
         self.learningRate = learningRate

@@ -26,8 +26,8 @@ public class Adam: Optimizer {
     public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false,
                 amsgrad: Bool = false) {
-        precondition(learningRate >= 0 && weightDecay >= 0 && epsilon >= 0, "Adam: hyperparameters must not be negative")
-        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1)")
+        require(learningRate >= 0 && weightDecay >= 0 && epsilon >= 0, "Adam: hyperparameters must not be negative")
+        require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1)")
         self.parameters = parameters
         self.learningRate = learningRate
         self.beta1 = beta1

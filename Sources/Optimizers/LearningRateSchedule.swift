@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorCore
 
 /// A learning rate as a function of the step (or epoch, as the caller counts), from 0.
 public protocol LearningRateSchedule: Sendable {
@@ -13,7 +14,7 @@ public protocol LearningRateSchedule: Sendable {
 public struct StepDecay: LearningRateSchedule {
     public let initial: Float, stepSize: Int, gamma: Float
     public init(initial: Float, stepSize: Int, gamma: Float = 0.1) {
-        precondition(stepSize > 0, "StepDecay: stepSize must be positive")
+        require(stepSize > 0, "StepDecay: stepSize must be positive")
         self.initial = initial; self.stepSize = stepSize; self.gamma = gamma
     }
     public func learningRate(at step: Int) -> Float { initial * powf(gamma, Float(step / stepSize)) }
@@ -31,7 +32,7 @@ public struct ExponentialDecay: LearningRateSchedule {
 public struct CosineDecay: LearningRateSchedule {
     public let initial: Float, totalSteps: Int, warmupSteps: Int, minimum: Float
     public init(initial: Float, totalSteps: Int, warmupSteps: Int = 0, minimum: Float = 0) {
-        precondition(totalSteps > warmupSteps && warmupSteps >= 0, "CosineDecay: needs totalSteps > warmupSteps >= 0")
+        require(totalSteps > warmupSteps && warmupSteps >= 0, "CosineDecay: needs totalSteps > warmupSteps >= 0")
         self.initial = initial; self.totalSteps = totalSteps; self.warmupSteps = warmupSteps; self.minimum = minimum
     }
     public func learningRate(at step: Int) -> Float {
@@ -50,7 +51,7 @@ public final class PlateauDetector {
 
     public init(factor: Float = 0.1, patience: Int = 10, minimizes: Bool = true, minDelta: Float = 1e-4,
                 cooldown: Int = 0, minimumLearningRate: Float = 0) {
-        precondition(factor > 0 && factor < 1, "PlateauDetector: factor must be in (0, 1)")
+        require(factor > 0 && factor < 1, "PlateauDetector: factor must be in (0, 1)")
         self.factor = factor; self.patience = patience; self.minimizes = minimizes; self.minDelta = minDelta
         self.cooldown = cooldown; self.minimumLearningRate = minimumLearningRate
     }

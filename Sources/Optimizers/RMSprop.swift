@@ -21,9 +21,9 @@ public final class RMSprop: Optimizer {
 
     public init(_ parameters: [Parameter], learningRate: Float = 0.01, alpha: Float = 0.99, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) {
-        precondition(learningRate >= 0 && weightDecay >= 0 && momentum >= 0 && epsilon >= 0,
+        require(learningRate >= 0 && weightDecay >= 0 && momentum >= 0 && epsilon >= 0,
                      "RMSprop: hyperparameters must not be negative")
-        precondition((0..<1).contains(alpha), "RMSprop: alpha must be in [0, 1)")
+        require((0..<1).contains(alpha), "RMSprop: alpha must be in [0, 1)")
         self.parameters = parameters
         self.learningRate = learningRate
         self.alpha = alpha

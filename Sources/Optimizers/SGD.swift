@@ -15,8 +15,8 @@ public final class SGD: Optimizer {
 
     public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
                 weightDecay: Float = 0) {
-        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: hyperparameters must not be negative")
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        require(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: hyperparameters must not be negative")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum

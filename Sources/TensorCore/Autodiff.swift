@@ -5,7 +5,7 @@ extension Tensor {
         get { node != nil }
         set {
             if newValue {
-                precondition(dtype == .float32, "requiresGrad: only float32 tensors have gradients, got \(dtype)")
+                require(dtype == .float32, "requiresGrad: only float32 tensors have gradients, got \(dtype)")
                 if node == nil { node = GradNode(leafOfShape: shape) }
             } else {
                 node = nil
@@ -39,15 +39,15 @@ extension Tensor {
     /// saved tensors are freed (PyTorch's default), so it cannot be walked a second time.
     public func backward(gradient: Tensor? = nil) {
         guard let root = node else {
-            preconditionFailure(
+            requirementFailure(
                 "backward: tensor of shape \(shape) does not require gradients; set requiresGrad on an input")
         }
         let seed: Tensor
         if let gradient {
-            precondition(gradient.shape == shape, "backward: gradient shape \(gradient.shape) differs from tensor shape \(shape)")
+            require(gradient.shape == shape, "backward: gradient shape \(gradient.shape) differs from tensor shape \(shape)")
             seed = gradient.detached()
         } else {
-            precondition(scalarCount == 1, "backward: a gradient must be given for non-scalar output of shape \(shape)")
+            require(scalarCount == 1, "backward: a gradient must be given for non-scalar output of shape \(shape)")
             seed = Tensor.ones(shape)
         }
         let order = Self.topologicalOrder(from: root)
@@ -55,7 +55,7 @@ extension Tensor {
         withoutGradients {
             for node in order.reversed() {
                 guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                precondition(
+                require(
                     !node.isReleased,
                     "backward: this graph was already freed by an earlier backward(); recompute it, or detach() tensors carried between steps")
                 guard let op = node.op else {

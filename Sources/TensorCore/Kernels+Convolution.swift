@@ -19,7 +19,7 @@ extension Kernels {
     ) -> (input: Tensor?, weight: Tensor?) {
         let dx = forInput ? dy.device.zeros(.float32, count: g.batch * g.channels * g.height * g.width) : nil
         let dw = forWeight ? dy.device.allocate(.float32, count: w.scalarCount) : nil
-        precondition(!forWeight || x != nil, "conv2dGradients: the weight's gradient needs the input")
+        require(!forWeight || x != nil, "conv2dGradients: the weight's gradient needs the input")
         switch dy.device {
         case .cpu:
             Convolution.backward(

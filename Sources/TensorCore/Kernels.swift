@@ -8,10 +8,10 @@ import CPUBackend
 package enum Kernels {
     /// Integer indices as `Int`, checked against `bound`.
     static func indices(_ index: Tensor, bound: Int, op: StaticString) -> [Int] {
-        precondition(!index.dtype.isFloatingPoint, "\(op): indices must be int32 or int64, got \(index.dtype)")
+        require(!index.dtype.isFloatingPoint, "\(op): indices must be int32 or int64, got \(index.dtype)")
         let values = index.integers
         for v in values where v < 0 || v >= bound {
-            preconditionFailure("\(op): index \(v) is out of range 0..<\(bound)")
+            requirementFailure("\(op): index \(v) is out of range 0..<\(bound)")
         }
         return values
     }

@@ -52,7 +52,7 @@ public struct Shape: Hashable, Sendable, RandomAccessCollection, MutableCollecti
     /// Resolves a possibly negative axis, stopping with a message naming `op` when out of range.
     func axis(_ axis: Int, op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(self)")
+        require(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(self)")
         return a
     }
 
@@ -69,7 +69,7 @@ public struct Shape: Hashable, Sendable, RandomAccessCollection, MutableCollecti
         for i in 0..<rank {
             let da = i < rank - a.rank ? 1 : a[i - (rank - a.rank)]
             let db = i < rank - b.rank ? 1 : b[i - (rank - b.rank)]
-            precondition(
+            require(
                 da == db || da == 1 || db == 1,
                 "\(op): shapes \(a) and \(b) cannot be broadcast: dimension \(i) is \(da) vs \(db)")
             result[i] = da == 1 ? db : da

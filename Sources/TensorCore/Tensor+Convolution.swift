@@ -38,17 +38,17 @@ public enum Padding: Sendable, Equatable {
 func windowGeometry(
     _ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: Padding, dilation: (Int, Int), op: String
 ) -> ConvGeometry {
-    precondition(x.rank == 4, "\(op): input must be [N, C, H, W], got \(x.shape)")
-    precondition(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+    require(x.rank == 4, "\(op): input must be [N, C, H, W], got \(x.shape)")
+    require(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
                  "\(op): kernel size, stride and dilation must be positive")
     let (h, w) = (x.shape[2], x.shape[3])
     let p = padding.resolve(height: h, width: w, kernel: kernel, stride: stride, dilation: dilation)
-    precondition(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, "\(op): padding must not be negative")
+    require(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, "\(op): padding must not be negative")
     let g = ConvGeometry(
         batch: x.shape[0], channels: x.shape[1], height: h, width: w, kernelHeight: kernel.0, kernelWidth: kernel.1,
         strideHeight: stride.0, strideWidth: stride.1, padTop: p.top, padBottom: p.bottom, padLeft: p.left,
         padRight: p.right, dilationHeight: dilation.0, dilationWidth: dilation.1)
-    precondition(g.outputHeight > 0 && g.outputWidth > 0,
+    require(g.outputHeight > 0 && g.outputWidth > 0,
                  "\(op): a \(kernel.0)x\(kernel.1) window (dilation \(dilation.0)x\(dilation.1)) does not fit input \(x.shape) with padding \(p)")
     return g
 }
@@ -63,10 +63,10 @@ public func conv2d(
 ) -> Tensor {
     input.requireFloat("conv2d")
     weight.requireFloat("conv2d")
-    precondition(weight.rank == 4, "conv2d: weight must be [OC, C/groups, kh, kw], got \(weight.shape)")
-    precondition(groups > 0 && input.rank == 4 && input.shape[1] % groups == 0 && weight.shape[0] % groups == 0,
+    require(weight.rank == 4, "conv2d: weight must be [OC, C/groups, kh, kw], got \(weight.shape)")
+    require(groups > 0 && input.rank == 4 && input.shape[1] % groups == 0 && weight.shape[0] % groups == 0,
                  "conv2d: \(input.shape) with \(groups) groups: channels must divide evenly")
-    precondition(
+    require(
         input.shape[1] / groups == weight.shape[1],
         "conv2d: input \(input.shape) x weight \(weight.shape): \(input.shape[1]) channels / \(groups) groups = \(input.shape[1] / groups), weight expects \(weight.shape[1])")
     let g = windowGeometry(input, kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding,
@@ -74,7 +74,7 @@ public func conv2d(
     var y = Kernels.conv2d(input, weight, g, groups: groups)
     y.record(.conv2d(input, weight, g, groups: groups), if: input.node != nil || weight.node != nil)
     guard let bias else { return y }
-    precondition(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) should be [\(weight.shape[0])]")
+    require(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) should be [\(weight.shape[0])]")
     return y + bias.reshaped(to: [1, -1, 1, 1])
 }
 
@@ -85,7 +85,7 @@ public func conv1d(
     _ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Padding = .valid,
     dilation: Int = 1, groups: Int = 1
 ) -> Tensor {
-    precondition(input.rank == 3 && weight.rank == 3, "conv1d: input [N, C, L] and weight [OC, C/groups, k] expected, got \(input.shape) and \(weight.shape)")
+    require(input.rank == 3 && weight.rank == 3, "conv1d: input [N, C, L] and weight [OC, C/groups, k] expected, got \(input.shape) and \(weight.shape)")
     let padding2d: Padding
     switch padding {
     case .explicit(_, _, let l, let r): padding2d = .explicit(top: 0, bottom: 0, left: l, right: r)
@@ -129,14 +129,14 @@ public func avgPool2d(
 
 /// `maxPool2d` over NCL input. Shape: `[N, C, L] -> [N, C, OL]`.
 public func maxPool1d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-    precondition(input.rank == 3, "maxPool1d: input must be [N, C, L], got \(input.shape)")
+    require(input.rank == 3, "maxPool1d: input must be [N, C, L], got \(input.shape)")
     return maxPool2d(input.unsqueezed(at: 2), kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize),
                      padding: .explicit(top: 0, bottom: 0, left: padding, right: padding)).squeezed(at: 2)
 }
 
 /// `avgPool2d` over NCL input. Shape: `[N, C, L] -> [N, C, OL]`.
 public func avgPool1d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0, countIncludePad: Bool = true) -> Tensor {
-    precondition(input.rank == 3, "avgPool1d: input must be [N, C, L], got \(input.shape)")
+    require(input.rank == 3, "avgPool1d: input must be [N, C, L], got \(input.shape)")
     return avgPool2d(input.unsqueezed(at: 2), kernelSize: (1, kernelSize), stride: (1, stride ?? kernelSize),
                      padding: .explicit(top: 0, bottom: 0, left: padding, right: padding),
                      countIncludePad: countIncludePad).squeezed(at: 2)
@@ -153,26 +153,26 @@ public func convTranspose2d(
 ) -> Tensor {
     input.requireFloat("convTranspose2d")
     weight.requireFloat("convTranspose2d")
-    precondition(input.rank == 4 && weight.rank == 4 && input.shape[1] == weight.shape[0] && weight.shape[0] % groups == 0,
+    require(input.rank == 4 && weight.rank == 4 && input.shape[1] == weight.shape[0] && weight.shape[0] % groups == 0,
                  "convTranspose2d: input \(input.shape) x weight \(weight.shape): input channels must equal weight.shape[0], divisible by groups \(groups)")
-    precondition(outputPadding.0 < Swift.max(stride.0, dilation.0) && outputPadding.1 < Swift.max(stride.1, dilation.1),
+    require(outputPadding.0 < Swift.max(stride.0, dilation.0) && outputPadding.1 < Swift.max(stride.1, dilation.1),
                  "convTranspose2d: outputPadding \(outputPadding) must be smaller than stride or dilation")
     let (h, w) = (input.shape[2], input.shape[3])
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     let outH = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
     let outW = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
     let outChannels = weight.shape[1] * groups
-    precondition(outH > 0 && outW > 0, "convTranspose2d: output would be empty for input \(input.shape)")
+    require(outH > 0 && outW > 0, "convTranspose2d: output would be empty for input \(input.shape)")
     // The convolution this transposes runs from the output's space to the input's; the output
     // padding sits as extra padding at the bottom/right so that its output size is exactly H x W.
     let g = ConvGeometry(
         batch: input.shape[0], channels: outChannels, height: outH, width: outW, kernelHeight: kh, kernelWidth: kw,
         strideHeight: stride.0, strideWidth: stride.1, padTop: padding.0, padBottom: padding.0 - outputPadding.0,
         padLeft: padding.1, padRight: padding.1 - outputPadding.1, dilationHeight: dilation.0, dilationWidth: dilation.1)
-    precondition(g.outputHeight == h && g.outputWidth == w, "convTranspose2d: inconsistent geometry for input \(input.shape)")
+    require(g.outputHeight == h && g.outputWidth == w, "convTranspose2d: inconsistent geometry for input \(input.shape)")
     var y = Kernels.conv2dGradients(input, input: nil, weight: weight, g, groups: groups, forInput: true, forWeight: false).input!
     y.record(.convTranspose2d(input, weight, g, groups: groups), if: input.node != nil || weight.node != nil)
     guard let bias else { return y }
-    precondition(bias.shape == [outChannels], "convTranspose2d: bias \(bias.shape) should be [\(outChannels)]")
+    require(bias.shape == [outChannels], "convTranspose2d: bias \(bias.shape) should be [\(outChannels)]")
     return y + bias.reshaped(to: [1, -1, 1, 1])
 }

@@ -24,14 +24,14 @@ extension Tensor {
     ///
     /// Shape: `[ceil((end - start) / step)]`.
     public static func arange(_ start: Float = 0, to end: Float, step: Float = 1) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        require(step != 0, "arange: step must not be zero")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { start + Float($0) * step })
     }
 
     /// `count` evenly spaced values from `start` to `end`, both included. Shape: `[count]`.
     public static func linspace(from start: Float, to end: Float, count: Int) -> Tensor {
-        precondition(count >= 0, "linspace: count must not be negative")
+        require(count >= 0, "linspace: count must not be negative")
         if count == 1 { return Tensor([start]) }
         let step = (end - start) / Float(count - 1)
         return Tensor((0..<count).map { $0 == count - 1 ? end : start + Float($0) * step })

@@ -57,7 +57,7 @@ extension Tensor {
 
     private mutating func update(_ f: BinaryFunction, _ b: Tensor, _ name: StaticString) {
         if GradMode.isEnabled && (node != nil || b.node != nil) {
-            precondition(
+            require(
                 !(node != nil && isLeaf),
                 "\(name): in-place update of a leaf that requires gradients; do it inside withoutGradients { }")
             self = binaryOp(f, self, b, name)
@@ -66,7 +66,7 @@ extension Tensor {
         requireFloat(name)
         b.requireFloat(name)
         let result = Shape.broadcast(shape, b.shape, op: "\(name)")
-        precondition(result == shape, "\(name): cannot write shape \(result) into a tensor of shape \(shape)")
+        require(result == shape, "\(name): cannot write shape \(result) into a tensor of shape \(shape)")
         makeStorageUnique()
         Kernels.binaryInPlace(f, self, b)
     }

@@ -20,7 +20,7 @@ extension Tensor {
         source.requireFloat("scatteringAdd")
         let a = shape.axis(axis, op: "scatteringAdd")
         checkIndexShape(indices.shape, axis: a, "scatteringAdd")
-        precondition(source.shape == indices.shape,
+        require(source.shape == indices.shape,
                      "scatteringAdd: source shape \(source.shape) differs from indices shape \(indices.shape)")
         var y = Kernels.scatterAdd(self, axis: a, index: indices, source: source)
         y.record(.scatterAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
@@ -33,7 +33,7 @@ extension Tensor {
     /// Shape: `self.shape` with `axis` replaced by `indices.scalarCount`.
     public func selecting(along axis: Int, indices: Tensor) -> Tensor {
         let a = shape.axis(axis, op: "selecting")
-        precondition(indices.rank == 1, "selecting: indices must have rank 1, got shape \(indices.shape)")
+        require(indices.rank == 1, "selecting: indices must have rank 1, got shape \(indices.shape)")
         var y = Kernels.indexSelect(self, axis: a, index: indices)
         y.record(.indexSelect(self, axis: a, index: indices), if: node != nil)
         return y
@@ -47,10 +47,10 @@ extension Tensor {
         requireFloat("indexAdding")
         source.requireFloat("indexAdding")
         let a = shape.axis(axis, op: "indexAdding")
-        precondition(indices.rank == 1, "indexAdding: indices must have rank 1, got shape \(indices.shape)")
+        require(indices.rank == 1, "indexAdding: indices must have rank 1, got shape \(indices.shape)")
         var expected = shape
         expected[a] = indices.scalarCount
-        precondition(source.shape == expected, "indexAdding: source shape \(source.shape) should be \(expected)")
+        require(source.shape == expected, "indexAdding: source shape \(source.shape) should be \(expected)")
         var y = Kernels.indexAdd(self, axis: a, index: indices, source: source)
         y.record(.indexAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
         return y
@@ -67,7 +67,7 @@ extension Tensor {
     }
 
     private func checkIndexShape(_ index: Shape, axis: Int, _ op: StaticString) {
-        precondition(
+        require(
             index.rank == rank && (0..<rank).allSatisfy { $0 == axis || index[$0] == shape[$0] },
             "\(op): indices shape \(index) must match shape \(shape) except along axis \(axis)")
     }

@@ -16,14 +16,14 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
     a.requireFloat("matmul")
     b.requireFloat("matmul")
-    precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
+    require(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
     if a.rank == 1 { return matmul(a.unsqueezed(at: 0), b, transposeA: false, transposeB: transposeB).squeezed(at: -2) }
     if b.rank == 1 { return matmul(a, b.unsqueezed(at: 1), transposeA: transposeA, transposeB: false).squeezed(at: -1) }
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
     let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
     let (m, k) = transposeA ? (ac, ar) : (ar, ac)
     let (kb, n) = transposeB ? (bc, br) : (br, bc)
-    precondition(
+    require(
         k == kb,
         "matmul: \(a.shape)\(transposeA ? "ᵀ" : "") x \(b.shape)\(transposeB ? "ᵀ" : ""): inner dimensions \(k) and \(kb) differ")
     if b.rank == 2 && (a.rank == 2 || !transposeA) {

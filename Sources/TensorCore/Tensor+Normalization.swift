@@ -8,9 +8,9 @@ public func batchNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilo
     -> (output: Tensor, mean: Tensor, variance: Tensor)
 {
     input.requireFloat("batchNormalized")
-    precondition(input.rank >= 2 && gamma.shape == [input.shape[1]] && beta.shape == [input.shape[1]],
+    require(input.rank >= 2 && gamma.shape == [input.shape[1]] && beta.shape == [input.shape[1]],
                  "batchNormalized: input \(input.shape) needs gamma and beta of shape [\(input.rank >= 2 ? input.shape[1] : 0)], got \(gamma.shape) and \(beta.shape)")
-    precondition(input.scalarCount / input.shape[1] > 1,
+    require(input.scalarCount / input.shape[1] > 1,
                  "batchNormalized: input \(input.shape) has one value per channel; batch statistics need more")
     var (y, mean, variance, invstd) = Kernels.batchNorm(input, gamma: gamma, beta: beta, epsilon: epsilon)
     y.record(.batchNorm(input, gamma: gamma, beta: beta, mean: mean, invstd: invstd),
@@ -26,7 +26,7 @@ public func batchNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilo
 public func layerNormalized(_ input: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
     input.requireFloat("layerNormalized")
     let k = gamma.rank
-    precondition(gamma.shape == beta.shape && k >= 1 && input.rank >= k && Array(input.shape.suffix(k)) == gamma.shape.dimensions,
+    require(gamma.shape == beta.shape && k >= 1 && input.rank >= k && Array(input.shape.suffix(k)) == gamma.shape.dimensions,
                  "layerNormalized: input \(input.shape) should end in gamma's shape \(gamma.shape), and beta's \(beta.shape) should equal it")
     var (y, mean, invstd) = Kernels.layerNorm(input, gamma: gamma, beta: beta, epsilon: epsilon)
     y.record(.layerNorm(input, gamma: gamma, beta: beta, mean: mean, invstd: invstd),

@@ -43,7 +43,7 @@ extension Tensor {
     public static func bernoulli(
         _ shape: Shape, probability: Float, using generator: inout RandomGenerator
     ) -> Tensor {
-        precondition((0...1).contains(probability), "bernoulli: probability \(probability) is not in [0, 1]")
+        require((0...1).contains(probability), "bernoulli: probability \(probability) is not in [0, 1]")
         return fill(shape) { generator.nextUnitFloat() < probability ? 1 : 0 }
     }
 

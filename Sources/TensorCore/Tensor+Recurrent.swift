@@ -10,11 +10,11 @@
 public func lstmRecurrence(_ xp: Tensor, weightHH: Tensor, h0: Tensor, c0: Tensor) -> Tensor {
     for t in [xp, weightHH, h0, c0] { t.requireFloat("lstmRecurrence") }
     let h = weightHH.rank == 2 ? weightHH.shape[1] : 0
-    precondition(weightHH.rank == 2 && h > 0 && weightHH.shape[0] == 4 * h,
+    require(weightHH.rank == 2 && h > 0 && weightHH.shape[0] == 4 * h,
                  "lstmRecurrence: weightHH must be [4H, H], got \(weightHH.shape)")
-    precondition(xp.rank == 3 && xp.shape[2] == 4 * h && xp.shape[1] > 0,
+    require(xp.rank == 3 && xp.shape[2] == 4 * h && xp.shape[1] > 0,
                  "lstmRecurrence: xp must be [N, T, \(4 * h)] for weightHH \(weightHH.shape), got \(xp.shape)")
-    precondition(h0.shape == [xp.shape[0], h] && c0.shape == [xp.shape[0], h],
+    require(h0.shape == [xp.shape[0], h] && c0.shape == [xp.shape[0], h],
                  "lstmRecurrence: h0 and c0 must be [\(xp.shape[0]), \(h)], got \(h0.shape) and \(c0.shape)")
     var (y, saved) = Kernels.lstm(xp, weightHH: weightHH, h0: h0, c0: c0)
     y.record(.lstm(xp, weightHH: weightHH, h0: h0, c0: c0, saved: saved),

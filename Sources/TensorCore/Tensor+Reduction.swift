@@ -70,7 +70,7 @@ extension Tensor {
     private func argExtremum(largest: Bool, _ axis: Int, _ keepingDims: Bool, _ name: StaticString) -> Tensor {
         let x = converted(to: .float32)
         let a = shape.axis(axis, op: "\(name)")
-        precondition(shape[a] > 0, "\(name): axis \(axis) of shape \(shape) is empty")
+        require(shape[a] > 0, "\(name): axis \(axis) of shape \(shape) is empty")
         let y = Kernels.argExtremum(largest: largest, x, axis: a)
         return keepingDims ? y : y.reshaped(to: Shape(droppingAxes: [a], of: shape))
     }

@@ -5,12 +5,12 @@ extension Tensor {
         var dims = newShape.dimensions
         if let inferred = dims.firstIndex(of: -1) {
             let known = dims.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && scalarCount % known == 0,
+            require(known > 0 && scalarCount % known == 0,
                          "reshaped: cannot reshape \(shape) (\(scalarCount) elements) to \(newShape)")
             dims[inferred] = scalarCount / known
         }
         let target = Shape(dims)
-        precondition(target.elementCount == scalarCount && dims.allSatisfy { $0 >= 0 },
+        require(target.elementCount == scalarCount && dims.allSatisfy { $0 >= 0 },
                      "reshaped: cannot reshape \(shape) (\(scalarCount) elements) to \(newShape)")
         if target == shape { return self }
         var y = Tensor(shape: target, storage: storage)
@@ -23,7 +23,7 @@ extension Tensor {
     public func flattened(from start: Int = 0, through end: Int = -1) -> Tensor {
         if rank == 0 { return reshaped(to: [1]) }
         let s = shape.axis(start, op: "flattened"), e = shape.axis(end, op: "flattened")
-        precondition(s <= e, "flattened: start axis \(start) is after end axis \(end) for shape \(shape)")
+        require(s <= e, "flattened: start axis \(start) is after end axis \(end) for shape \(shape)")
         let merged = shape.dimensions[s...e].reduce(1, *)
         return reshaped(to: Shape(Array(shape.dimensions[..<s]) + [merged] + Array(shape.dimensions[(e + 1)...])))
     }
@@ -34,7 +34,7 @@ extension Tensor {
             ? (0..<rank).filter { shape[$0] == 1 }
             : shape.axes(axes, op: "squeezed")
         for a in drop {
-            precondition(shape[a] == 1, "squeezed: axis \(a) of shape \(shape) has size \(shape[a]), not 1")
+            require(shape[a] == 1, "squeezed: axis \(a) of shape \(shape) has size \(shape[a]), not 1")
         }
         return reshaped(to: Shape(droppingAxes: drop, of: shape))
     }
@@ -42,7 +42,7 @@ extension Tensor {
     /// A new axis of size 1 inserted at `axis` (which may be `rank`, or negative).
     public func unsqueezed(at axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
-        precondition(a >= 0 && a <= rank, "unsqueezed: axis \(axis) is out of range for shape \(shape)")
+        require(a >= 0 && a <= rank, "unsqueezed: axis \(axis) is out of range for shape \(shape)")
         var dims = shape.dimensions
         dims.insert(1, at: a)
         return reshaped(to: Shape(dims))
@@ -52,7 +52,7 @@ extension Tensor {
     public func expanded(to target: Shape) -> Tensor {
         if target == shape { return self }
         let broadcast = Shape.broadcast(shape, target, op: "expanded")
-        precondition(broadcast == target, "expanded: cannot expand shape \(shape) to \(target)")
+        require(broadcast == target, "expanded: cannot expand shape \(shape) to \(target)")
         var y = Kernels.stridedCopy(self, shape: target, strides: shape.broadcastStrides(to: target))
         y.record(.expand(self), if: node != nil)
         return y
@@ -61,7 +61,7 @@ extension Tensor {
     /// The axes reordered: result axis `i` is `self`'s axis `axes[i]`.
     public func permuted(_ axes: [Int]) -> Tensor {
         let perm = axes.map { shape.axis($0, op: "permuted") }
-        precondition(perm.count == rank && Set(perm).count == rank,
+        require(perm.count == rank && Set(perm).count == rank,
                      "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
         if perm == Array(0..<rank) { return self }
         let strides = shape.contiguousStrides
@@ -87,7 +87,7 @@ extension Tensor {
     /// bounds count from the end and bounds are clamped, as in Python slicing.
     public func sliced(along axis: Int, from start: Int = 0, to end: Int? = nil, stride: Int = 1) -> Tensor {
         let a = shape.axis(axis, op: "sliced")
-        precondition(stride > 0, "sliced: stride must be positive, got \(stride)")
+        require(stride > 0, "sliced: stride must be positive, got \(stride)")
         let n = shape[a]
         func resolve(_ i: Int) -> Int { Swift.min(Swift.max(i < 0 ? i + n : i, 0), n) }
         let lo = resolve(start), hi = Swift.max(resolve(end ?? n), lo)
@@ -106,9 +106,9 @@ extension Tensor {
 
     /// The `index`-th entry along the first axis, which is removed. Negative counts from the end.
     public subscript(index: Int) -> Tensor {
-        precondition(rank > 0, "subscript: cannot index a scalar")
+        require(rank > 0, "subscript: cannot index a scalar")
         let i = index < 0 ? index + shape[0] : index
-        precondition(i >= 0 && i < shape[0], "subscript: index \(index) is out of range for shape \(shape)")
+        require(i >= 0 && i < shape[0], "subscript: index \(index) is out of range for shape \(shape)")
         return sliced(along: 0, from: i, to: i + 1).squeezed(at: 0)
     }
 
@@ -120,8 +120,8 @@ extension Tensor {
     /// Constant padding: `padding[i]` elements before and after along axis `i` (one pair per axis).
     public func padded(with padding: [(before: Int, after: Int)], value: Float = 0) -> Tensor {
         requireFloat("padded")
-        precondition(padding.count == rank, "padded: \(padding.count) padding pairs for shape \(shape) of rank \(rank)")
-        precondition(padding.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: padding must not be negative")
+        require(padding.count == rank, "padded: \(padding.count) padding pairs for shape \(shape) of rank \(rank)")
+        require(padding.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: padding must not be negative")
         let outShape = Shape(zip(shape, padding).map { $0 + $1.before + $1.after })
         let out = device.allocate(.float32, count: outShape.elementCount)
         out.floats.initialize(repeating: value, count: outShape.elementCount)
@@ -135,12 +135,12 @@ extension Tensor {
 
     /// The tensors joined along `axis`; all other dimensions must agree.
     public static func concat(_ tensors: [Tensor], along axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "concat: no tensors given")
+        require(!tensors.isEmpty, "concat: no tensors given")
         let first = tensors[0]
         let a = first.shape.axis(axis, op: "concat")
         for t in tensors {
-            precondition(t.dtype == first.dtype, "concat: dtypes \(first.dtype) and \(t.dtype) differ")
-            precondition(
+            require(t.dtype == first.dtype, "concat: dtypes \(first.dtype) and \(t.dtype) differ")
+            require(
                 t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
                 "concat: shapes \(first.shape) and \(t.shape) differ outside axis \(axis)")
         }
@@ -161,9 +161,9 @@ extension Tensor {
 
     /// The tensors, all of one shape, joined along a new axis.
     public static func stack(_ tensors: [Tensor], along axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stack: no tensors given")
+        require(!tensors.isEmpty, "stack: no tensors given")
         for t in tensors {
-            precondition(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ")
+            require(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ")
         }
         return concat(tensors.map { $0.unsqueezed(at: axis) }, along: axis)
     }
@@ -171,7 +171,7 @@ extension Tensor {
     /// Consecutive pieces along `axis` with the given sizes, which must add up to its length.
     public func split(sizes: [Int], along axis: Int = 0) -> [Tensor] {
         let a = shape.axis(axis, op: "split")
-        precondition(sizes.reduce(0, +) == shape[a], "split: sizes \(sizes) do not add up to \(shape[a]) for shape \(shape)")
+        require(sizes.reduce(0, +) == shape[a], "split: sizes \(sizes) do not add up to \(shape[a]) for shape \(shape)")
         var start = 0
         return sizes.map { size in
             defer { start += size }
@@ -182,7 +182,7 @@ extension Tensor {
     /// `count` pieces along `axis` of equal size (the last may be smaller), like `torch.chunk`.
     public func chunked(into count: Int, along axis: Int = 0) -> [Tensor] {
         let a = shape.axis(axis, op: "chunked")
-        precondition(count > 0, "chunked: count must be positive")
+        require(count > 0, "chunked: count must be positive")
         let size = (shape[a] + count - 1) / count
         var sizes: [Int] = []
         var left = shape[a]

@@ -43,7 +43,7 @@ public struct Tensor: @unchecked Sendable {
     /// Shape: `shape`, or `[scalars.count]` when omitted.
     public init(_ scalars: [Float], shape: Shape? = nil) {
         let shape = shape ?? [scalars.count]
-        precondition(
+        require(
             shape.elementCount == scalars.count,
             "Tensor(_:shape:): \(scalars.count) scalars do not fill shape \(shape) (\(shape.elementCount) elements)")
         let s = TensorStorage(dtype: .float32, count: scalars.count)
@@ -56,7 +56,7 @@ public struct Tensor: @unchecked Sendable {
     /// Shape: `[rows.count, rows[0].count]`.
     public init(_ rows: [[Float]]) {
         let columns = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == columns }, "Tensor(_:): rows have different lengths")
+        require(rows.allSatisfy { $0.count == columns }, "Tensor(_:): rows have different lengths")
         self.init(rows.flatMap { $0 }, shape: [rows.count, columns])
     }
 
@@ -70,8 +70,8 @@ public struct Tensor: @unchecked Sendable {
     /// Shape: `shape`, or `[integers.count]` when omitted.
     public init(integers: [Int], shape: Shape? = nil, dtype: DType = .int64) {
         let shape = shape ?? [integers.count]
-        precondition(!dtype.isFloatingPoint, "Tensor(integers:): dtype must be int32 or int64, got \(dtype)")
-        precondition(
+        require(!dtype.isFloatingPoint, "Tensor(integers:): dtype must be int32 or int64, got \(dtype)")
+        require(
             shape.elementCount == integers.count,
             "Tensor(integers:shape:): \(integers.count) integers do not fill shape \(shape)")
         let s = TensorStorage(dtype: dtype, count: integers.count)
@@ -113,7 +113,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The single element of a one-element tensor.
     public var scalar: Float {
-        precondition(scalarCount == 1, "scalar: tensor of shape \(shape) has \(scalarCount) elements, expected 1")
+        require(scalarCount == 1, "scalar: tensor of shape \(shape) has \(scalarCount) elements, expected 1")
         switch dtype {
         case .float32: return storage.floats[0]
         case .int32: return Float(storage.raw.assumingMemoryBound(to: Int32.self)[0])
@@ -123,7 +123,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// Calls `body` with the float32 elements, read-only.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        precondition(dtype == .float32, "withUnsafeBufferPointer: expected float32, got \(dtype)")
+        require(dtype == .float32, "withUnsafeBufferPointer: expected float32, got \(dtype)")
         return try body(UnsafeBufferPointer(start: storage.floats, count: scalarCount))
     }
 
@@ -132,7 +132,7 @@ public struct Tensor: @unchecked Sendable {
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        precondition(dtype == .float32, "withUnsafeMutableBufferPointer: expected float32, got \(dtype)")
+        require(dtype == .float32, "withUnsafeMutableBufferPointer: expected float32, got \(dtype)")
         makeStorageUnique()
         return try body(UnsafeMutableBufferPointer(start: storage.floats, count: scalarCount))
     }
@@ -144,7 +144,7 @@ public struct Tensor: @unchecked Sendable {
     /// Stops with a message naming `op` unless the tensor is float32.
     @inline(__always)
     func requireFloat(_ op: StaticString) {
-        precondition(dtype == .float32, "\(op): expected a float32 tensor, got \(dtype) (use converted(to: .float32))")
+        require(dtype == .float32, "\(op): expected a float32 tensor, got \(dtype) (use converted(to: .float32))")
     }
 
     /// The same elements converted to `dtype` (floats truncate toward zero when made integers).
@@ -191,7 +191,7 @@ extension String {
 extension Tensor {
     /// A tensor from little-endian bytes in row-major order (as stored in safetensors files).
     public init<Bytes: Collection>(rawBytes bytes: Bytes, dtype: DType, shape: Shape) where Bytes.Element == UInt8 {
-        precondition(bytes.count == shape.elementCount * dtype.byteCount,
+        require(bytes.count == shape.elementCount * dtype.byteCount,
                      "Tensor(rawBytes:): \(bytes.count) bytes do not fill \(dtype) shape \(shape)")
         let s = TensorStorage(dtype: dtype, count: shape.elementCount)
         let raw = UnsafeMutableRawBufferPointer(start: s.raw, count: bytes.count)

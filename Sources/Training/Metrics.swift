@@ -4,10 +4,10 @@ import TensorCore
 public enum Metrics {
     /// Row `i`, column `j`: how many examples of true class `i` were predicted as class `j`.
     public static func confusionMatrix(predicted: [Int], actual: [Int], classCount: Int) -> [[Int]] {
-        precondition(predicted.count == actual.count, "confusionMatrix: \(predicted.count) predictions for \(actual.count) labels")
+        require(predicted.count == actual.count, "confusionMatrix: \(predicted.count) predictions for \(actual.count) labels")
         var matrix = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
         for (p, a) in zip(predicted, actual) {
-            precondition((0..<classCount).contains(p) && (0..<classCount).contains(a),
+            require((0..<classCount).contains(p) && (0..<classCount).contains(a),
                          "confusionMatrix: class \(Swift.max(p, a)) is out of range 0..<\(classCount)")
             matrix[a][p] += 1
         }
@@ -46,9 +46,9 @@ public enum Metrics {
     /// The ROC curve of binary `scores` (higher means positive) against labels in {0, 1}:
     /// false- and true-positive rates at every distinct threshold, from the highest down.
     public static func rocCurve(scores: [Float], labels: [Int]) -> (falsePositiveRates: [Float], truePositiveRates: [Float], thresholds: [Float]) {
-        precondition(scores.count == labels.count, "rocCurve: \(scores.count) scores for \(labels.count) labels")
+        require(scores.count == labels.count, "rocCurve: \(scores.count) scores for \(labels.count) labels")
         let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
-        precondition(positives > 0 && negatives > 0, "rocCurve: needs both positive and negative examples")
+        require(positives > 0 && negatives > 0, "rocCurve: needs both positive and negative examples")
         let order = scores.indices.sorted { scores[$0] > scores[$1] }
         var fpr: [Float] = [0], tpr: [Float] = [0], thresholds: [Float] = [.infinity]
         var tp = 0, fp = 0

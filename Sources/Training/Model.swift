@@ -47,7 +47,7 @@ public final class Model {
     /// Chooses how to train. The optimizer must update `network`'s parameters; `clipNorm`
     /// caps the global norm of the gradients before each update.
     public func compile(optimizer: any Optimizer, loss: Loss, metrics: [any Metric] = [], clipNorm: Float? = nil) {
-        precondition(clipNorm.map { $0 > 0 } ?? true, "compile: clipNorm must be positive, got \(clipNorm!)")
+        require(clipNorm.map { $0 > 0 } ?? true, "compile: clipNorm must be positive, got \(clipNorm!)")
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
@@ -55,7 +55,7 @@ public final class Model {
     }
 
     private func requireCompiled(_ op: String) -> (any Optimizer, Loss) {
-        guard let optimizer, let loss else { preconditionFailure("\(op): call compile(optimizer:loss:metrics:) first") }
+        guard let optimizer, let loss else { requirementFailure("\(op): call compile(optimizer:loss:metrics:) first") }
         return (optimizer, loss)
     }
 
@@ -86,7 +86,7 @@ public final class Model {
         validationSplit: Float = 0, validationData: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [],
         seed: UInt64 = 0
     ) -> History {
-        precondition((0..<1).contains(validationSplit), "fit: validationSplit \(validationSplit) is not in [0, 1)")
+        require((0..<1).contains(validationSplit), "fit: validationSplit \(validationSplit) is not in [0, 1)")
         var train = (x, y), validation = validationData
         if validation == nil && validationSplit > 0 {
             let n = x.shape[0], held = Int((Float(n) * validationSplit).rounded())
@@ -105,7 +105,7 @@ public final class Model {
         validationData validation: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [], seed: UInt64 = 0
     ) -> History {
         let (optimizer, _) = requireCompiled("fit")
-        precondition(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
+        require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
         var history = History()
         stopTraining = false
