@@ -138,6 +138,12 @@ public struct AugmentedDataset: Dataset {
 
     public var count: Int { base.count }
 
+    /// The generator's state, saved in checkpoints so a resumed run augments as the first would.
+    public var randomState: RandomGenerator {
+        get { generator.mutex.withLock { $0 } }
+        nonmutating set { generator.mutex.withLock { $0 = newValue } }
+    }
+
     public func batch(at indices: [Int]) -> (inputs: Tensor, targets: Tensor) {
         var (inputs, targets) = base.batch(at: indices)
         let size = channels * height * width

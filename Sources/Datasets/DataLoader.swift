@@ -39,6 +39,13 @@ public final class DataLoader: Sequence {
         self.generator = RandomGenerator(seed: seed)
     }
 
+    /// Draws the shuffles of `passes` passes without making their batches, so that the next
+    /// pass is the one a run that made them would see (resuming at a later epoch).
+    public func skipPasses(_ passes: Int) {
+        guard shuffle else { return }
+        for _ in 0..<Swift.max(passes, 0) { _ = Tensor.permutation(exampleCount, using: &generator) }
+    }
+
     /// The number of examples.
     public var exampleCount: Int { dataset.count }
 

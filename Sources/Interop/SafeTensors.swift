@@ -63,24 +63,40 @@ public enum SafeTensors {
         try writeAtomically(try encode(tensors, metadata: metadata), to: path)
     }
 
-    /// The tensors and metadata of a safetensors file.
+    /// The largest header accepted, as the reference implementation limits it (100 MB).
+    static let maximumHeaderLength = 100_000_000
+
+    /// The tensors and metadata of a safetensors file, checked as the reference implementation
+    /// checks them and more: the header length fits the file, the header is one JSON object
+    /// without repeated names, every shape and offset is a whole number whose products do not
+    /// overflow, and the tensors' byte ranges tile the data exactly (in order, without gaps,
+    /// overlaps or trailing bytes). Each problem throws `FormatError` naming the file.
     public static func load(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FormatError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file")
         }
+        return try decode(data, path: path)
+    }
+
+    /// What `load` returns, from the bytes of a file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String = "<data>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fail(_ reason: String) -> FormatError { FormatError(path: path, reason: reason) }
-        guard data.count >= 8 else { throw fail("shorter than its 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw fail("header length \(headerLength) exceeds the file size \(data.count)")
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8 else { throw fail("shorter than its 8-byte header length") }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw fail("header length \(headerLength) exceeds the file size \(bytes.count)")
         }
+        guard headerLength <= UInt64(maximumHeaderLength) else { throw fail("header length \(headerLength) exceeds 100 MB") }
         let start = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data[8..<start]) as? [String: Any] else {
-            throw fail("header is not a JSON object")
-        }
-        let body = data.count - start
+        let headerBytes = bytes[8..<start]
+        guard headerBytes.first == UInt8(ascii: "{"),
+              let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any]
+        else { throw fail("header is not a JSON object") }
+        guard topLevelKeyCount(headerBytes) == header.count else { throw fail("header repeats a name") }
+        let body = bytes.count - start
         var metadata: [String: String] = [:]
-        var tensors: [String: Tensor] = [:]
+        var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
@@ -88,37 +104,131 @@ public enum SafeTensors {
                 continue
             }
             guard let entry = value as? [String: Any], let code = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+                  let shapeItems = entry["shape"] as? [Any], let offsetItems = entry["data_offsets"] as? [Any], offsetItems.count == 2
             else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
             guard let dtype = dtype(code) else { throw fail("tensor '\(name)' has unsupported dtype \(code)") }
-            let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, begin <= end, end <= body else {
-                throw fail("tensor '\(name)' has offsets \(offsets) outside the \(body) data bytes")
+            let shape = shapeItems.compactMap { $0 as? Int }, offsets = offsetItems.compactMap { $0 as? Int }
+            guard shape.count == shapeItems.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("tensor '\(name)' has shape \(shapeItems), not up to 8 whole numbers >= 0")
             }
-            guard end - begin == count * dtype.byteCount else {
-                throw fail("tensor '\(name)' of shape \(shape) needs \(count * dtype.byteCount) bytes, has \(end - begin)")
+            guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= body else {
+                throw fail("tensor '\(name)' has offsets \(offsetItems) outside the \(body) data bytes")
             }
-            tensors[name] = Tensor(rawBytes: data[(start + begin)..<(start + end)], dtype: dtype, shape: Shape(shape))
+            var size = dtype.byteCount
+            for d in shape {
+                let (p, overflow) = size.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= body else { throw fail("tensor '\(name)' of shape \(shape) is larger than the file") }
+                size = p
+            }
+            guard offsets[1] - offsets[0] == size else {
+                throw fail("tensor '\(name)' of shape \(shape) needs \(size) bytes, has \(offsets[1] - offsets[0])")
+            }
+            entries.append((name, dtype, shape, offsets[0], offsets[1]))
+        }
+        // The byte ranges, in order, must tile the data: no gap, no overlap, nothing after.
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var covered = 0
+        for e in entries {
+            guard e.begin == covered else {
+                throw fail(e.begin < covered ? "tensor '\(e.name)' overlaps the tensor before it"
+                                             : "\(e.begin - covered) bytes before tensor '\(e.name)' belong to no tensor")
+            }
+            covered = e.end
+        }
+        guard covered == body else { throw fail("\(body - covered) trailing bytes after the last tensor") }
+        var tensors: [String: Tensor] = [:]
+        for e in entries {
+            tensors[e.name] = Tensor(rawBytes: data[(data.startIndex + start + e.begin)..<(data.startIndex + start + e.end)],
+                                     dtype: e.dtype, shape: Shape(e.shape))
         }
         return (tensors, metadata)
     }
+
+    /// How many names the top-level JSON object in `json` has, counting repeats (a JSON parser
+    /// keeps one of each): a scan over strings and nesting, run after the header parsed.
+    static func topLevelKeyCount(_ json: ArraySlice<UInt8>) -> Int {
+        var depth = 0, count = 0, inString = false, escaped = false, stringAtTop = false, pendingKey = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    pendingKey = stringAtTop
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true; stringAtTop = depth == 1
+            case UInt8(ascii: ":"): if pendingKey { count += 1 }; pendingKey = false
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; pendingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1; pendingKey = false
+            case 0x20, 0x09, 0x0A, 0x0D: break
+            default: pendingKey = false
+            }
+        }
+        return count
+    }
 }
 
-/// Writes `data` to a temporary file in `path`'s directory, then renames it over `path`
-/// (POSIX `rename` replaces atomically), so that a crash never leaves a half-written file behind.
-func writeAtomically(_ data: Data, to path: String) throws {
+/// Writes `data` to a temporary file in `path`'s directory, flushes it to disk, renames it over
+/// `path` (POSIX `rename` replaces atomically) and flushes the directory, so that a crash, even
+/// a power cut, leaves either the old file or the new one, never a half-written one.
+///
+/// The temporary file is named `.<name>.tmp-<pid>-<random>`, so concurrent or later writers never
+/// collide with it; temporary files of `path` left by processes that no longer run (a `kill -9`
+/// between write and rename) are removed.
+public func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    let prefix = ".\(url.lastPathComponent).tmp-"
+    removeStaleTemporaryFiles(in: directory, prefix: prefix)
     let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        .appendingPathComponent("\(prefix)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))").path
+    func failure(_ what: String) -> Error {
+        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
+            NSLocalizedDescriptionKey: "\(path): cannot \(what): \(String(cString: strerror(errno)))"])
+    }
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw failure("create a temporary file beside it") }
     do {
-        try data.write(to: temporary)
-        guard rename(temporary.path, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
-                NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(path): \(String(cString: strerror(errno)))"])
+        var written = 0
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            while written < buffer.count {
+                let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw failure("write") }
+                written += n
+            }
         }
+        guard fsync(fd) == 0 else { throw failure("flush") }
+        guard close(fd) == 0 else { throw failure("close") }
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
+        close(fd)
+        unlink(temporary)
         throw error
+    }
+    guard rename(temporary, path) == 0 else {
+        let error = failure("rename \(temporary) over it")
+        unlink(temporary)
+        throw error
+    }
+    synchronizeDirectory(directory)
+}
+
+/// Flushes a directory's entries (a rename) to disk; best effort, as not every file system can.
+func synchronizeDirectory(_ directory: String) {
+    let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    close(fd)
+}
+
+/// Removes `directory`'s files named `<prefix><pid>-...` whose process is gone.
+private func removeStaleTemporaryFiles(in directory: String, prefix: String) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return }
+    for name in names where name.hasPrefix(prefix) {
+        guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH {
+            unlink((directory as NSString).appendingPathComponent(name))
+        }
     }
 }

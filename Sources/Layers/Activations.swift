@@ -99,6 +99,6 @@ extension Softmax: ConfigurableLayer {
     public static let typeName = "Softmax"
     public var configuration: [String: any Sendable] { ["axis": axis] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(axis: try c.field("axis", of: Self.typeName))
+        self.init(axis: try c.size("axis", of: Self.typeName, minimum: -8, maximum: 7))
     }
 }

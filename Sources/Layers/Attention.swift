@@ -282,8 +282,10 @@ extension MultiHeadAttention: ConfigurableLayer {
     public static let typeName = "MultiHeadAttention"
     public var configuration: [String: any Sendable] { ["dim": dim, "heads": heads, "dropout": Double(dropout.rate)] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(dim: try c.field("dim", of: Self.typeName), heads: try c.field("heads", of: Self.typeName),
-                  dropout: try c.field("dropout", of: Self.typeName))
+        let t = Self.typeName
+        let (dim, heads) = try attentionSizes(c, of: t)
+        try LayerRegistry.reserve([[4, dim, dim + 1]], of: t)
+        self.init(dim: dim, heads: heads, dropout: try c.number("dropout", of: t, in: 0...1, openAbove: true))
     }
 }
 
@@ -293,8 +295,10 @@ extension AdditiveAttention: ConfigurableLayer {
         ["queryDim": queryProjection.inFeatures, "keyDim": keyProjection.inFeatures, "hidden": queryProjection.outFeatures]
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(queryDim: try c.field("queryDim", of: Self.typeName), keyDim: try c.field("keyDim", of: Self.typeName),
-                  hidden: try c.field("hidden", of: Self.typeName))
+        let t = Self.typeName
+        let (q, k, h) = (try c.size("queryDim", of: t), try c.size("keyDim", of: t), try c.size("hidden", of: t))
+        try LayerRegistry.reserve([[h, q + k + 2]], of: t)
+        self.init(queryDim: q, keyDim: k, hidden: h)
     }
 }
 
@@ -302,7 +306,11 @@ extension SinusoidalPositionalEncoding: ConfigurableLayer {
     public static let typeName = "SinusoidalPositionalEncoding"
     public var configuration: [String: any Sendable] { ["maxLength": maxLength, "dim": dim] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(maxLength: try c.field("maxLength", of: Self.typeName), dim: try c.field("dim", of: Self.typeName))
+        let t = Self.typeName
+        let (length, dim) = (try c.size("maxLength", of: t), try c.size("dim", of: t))
+        // A table the file does not store: bounded on its own (2^26 elements, 256 MiB).
+        try checkField(length <= (1 << 26) / dim, t, "maxLength", "times dim \(dim) exceeds 2^26 table elements")
+        self.init(maxLength: length, dim: dim)
     }
 }
 
@@ -310,7 +318,10 @@ extension LearnedPositionalEncoding: ConfigurableLayer {
     public static let typeName = "LearnedPositionalEncoding"
     public var configuration: [String: any Sendable] { ["maxLength": maxLength, "dim": dim] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(maxLength: try c.field("maxLength", of: Self.typeName), dim: try c.field("dim", of: Self.typeName))
+        let t = Self.typeName
+        let (length, dim) = (try c.size("maxLength", of: t), try c.size("dim", of: t))
+        try LayerRegistry.reserve([[length, dim]], of: t)
+        self.init(maxLength: length, dim: dim)
     }
 }
 
@@ -326,8 +337,19 @@ private func blockConfiguration(_ attention: MultiHeadAttention, _ feedForward: 
 private func blockFields(_ c: [String: any Sendable], of type: String) throws
     -> (dim: Int, heads: Int, feedForwardDim: Int, dropout: Float, normFirst: Bool)
 {
-    (try c.field("dim", of: type), try c.field("heads", of: type), try c.field("feedForwardDim", of: type),
-     try c.field("dropout", of: type), try c.field("normFirst", of: type))
+    let (dim, heads) = try attentionSizes(c, of: type)
+    let feedForward = try c.size("feedForwardDim", of: type)
+    // The attention and feed-forward weights: a lower bound for both blocks (the decoder adds
+    // cross-attention), so a file holding the block exactly passes.
+    try LayerRegistry.reserve([[4, dim, dim], [2, feedForward, dim]], of: type)
+    return (dim, heads, feedForward, try c.number("dropout", of: type, in: 0...1, openAbove: true), try c.field("normFirst", of: type))
+}
+
+/// `dim` and `heads` of an attention configuration, `dim` a multiple of `heads`.
+private func attentionSizes(_ c: [String: any Sendable], of type: String) throws -> (dim: Int, heads: Int) {
+    let (dim, heads) = (try c.size("dim", of: type), try c.size("heads", of: type))
+    try checkField(dim % heads == 0, type, "heads", "\(heads) does not divide dim \(dim)")
+    return (dim, heads)
 }
 
 extension TransformerEncoderBlock: ConfigurableLayer {

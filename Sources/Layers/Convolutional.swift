@@ -136,9 +136,11 @@ extension Conv2D: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try pair(c, "kernelSize", of: t),
-                  stride: try pair(c, "stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
-                  dilation: try pair(c, "dilation", of: t), groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+        let (i, o, groups, bias) = try convolutionSizes(c, of: t)
+        let kernel = try pair(c, "kernelSize", of: t)
+        try LayerRegistry.reserve([[o, i / groups, kernel.0, kernel.1], bias ? [o] : [0]], of: t)
+        self.init(i, o, kernelSize: kernel, stride: try pair(c, "stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
+                  dilation: try pair(c, "dilation", of: t), groups: groups, bias: bias)
     }
 }
 
@@ -150,9 +152,11 @@ extension Conv1D: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try c.field("kernelSize", of: t),
-                  stride: try c.field("stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
-                  dilation: try c.field("dilation", of: t), groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+        let (i, o, groups, bias) = try convolutionSizes(c, of: t)
+        let kernel = try c.size("kernelSize", of: t)
+        try LayerRegistry.reserve([[o, i / groups, kernel], bias ? [o] : [0]], of: t)
+        self.init(i, o, kernelSize: kernel, stride: try c.size("stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
+                  dilation: try c.size("dilation", of: t), groups: groups, bias: bias)
     }
 }
 
@@ -165,9 +169,20 @@ extension ConvTranspose2D: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(try c.field("inChannels", of: t), try c.field("outChannels", of: t), kernelSize: try pair(c, "kernelSize", of: t),
-                  stride: try pair(c, "stride", of: t), padding: try pair(c, "padding", of: t),
-                  outputPadding: try pair(c, "outputPadding", of: t), dilation: try pair(c, "dilation", of: t),
-                  groups: try c.field("groups", of: t), bias: (c["bias"] as? Bool) ?? true)
+        let (i, o, groups, bias) = try convolutionSizes(c, of: t)
+        let (kernel, stride, dilation) = (try pair(c, "kernelSize", of: t), try pair(c, "stride", of: t), try pair(c, "dilation", of: t))
+        let outputPadding = try pair(c, "outputPadding", of: t, minimum: 0)
+        try checkField(outputPadding.0 < Swift.max(stride.0, dilation.0) && outputPadding.1 < Swift.max(stride.1, dilation.1),
+                       t, "outputPadding", "must be smaller than the stride or the dilation")
+        try LayerRegistry.reserve([[i, o / groups, kernel.0, kernel.1], bias ? [o] : [0]], of: t)
+        self.init(i, o, kernelSize: kernel, stride: stride, padding: try pair(c, "padding", of: t, minimum: 0),
+                  outputPadding: outputPadding, dilation: dilation, groups: groups, bias: bias)
     }
+}
+
+/// The channel counts, groups (dividing both) and bias flag of a convolution configuration.
+private func convolutionSizes(_ c: [String: any Sendable], of type: String) throws -> (Int, Int, Int, Bool) {
+    let (i, o, groups) = (try c.size("inChannels", of: type), try c.size("outChannels", of: type), try c.size("groups", of: type))
+    try checkField(i % groups == 0 && o % groups == 0, type, "groups", "\(groups) does not divide \(i) => \(o) channels")
+    return (i, o, groups, (c["bias"] as? Bool) ?? true)
 }

@@ -27,6 +27,6 @@ extension Dropout: ConfigurableLayer {
     public static let typeName = "Dropout"
     public var configuration: [String: any Sendable] { ["rate": Double(rate)] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(rate: try c.field("rate", of: Self.typeName))
+        self.init(rate: try c.number("rate", of: Self.typeName, in: 0...1, openAbove: true))
     }
 }

@@ -49,7 +49,10 @@ extension Embedding: ConfigurableLayer {
         return c
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let padding = (c["paddingIndex"] as? Int) ?? (c["paddingIndex"] as? Double).flatMap { Int(exactly: $0) }
-        self.init(try c.field("count", of: Self.typeName), try c.field("dimension", of: Self.typeName), paddingIndex: padding)
+        let t = Self.typeName
+        let (count, dimension) = (try c.size("count", of: t), try c.size("dimension", of: t))
+        let padding = c["paddingIndex"] == nil ? nil : try c.size("paddingIndex", of: t, minimum: 0, maximum: count - 1)
+        try LayerRegistry.reserve([[count, dimension]], of: t)
+        self.init(count, dimension, paddingIndex: padding)
     }
 }

@@ -18,9 +18,16 @@ public enum LayerConfigurationError: Error, CustomStringConvertible, Equatable {
     case unknownType(String)
     case missingField(type: String, field: String)
     case notConfigurable(String)
+    /// A field that is present but outside what the layer accepts.
+    case invalidField(type: String, field: String, reason: String)
+    /// An architecture whose layers would allocate more than the file holds.
+    case tooLarge(type: String, elements: Int, budget: Int)
 
     public var description: String {
         switch self {
+        case .invalidField(let t, let f, let r): return "\(t): field '\(f)' \(r)"
+        case .tooLarge(let t, let e, let b):
+            return "\(t): the architecture asks for \(e) parameter elements, more than the \(b) the file holds"
         case .unknownType(let t): return "unknown layer type '\(t)' (register it with LayerRegistry.register)"
         case .missingField(let t, let f): return "\(t): missing or invalid field '\(f)'"
         case .notConfigurable(let d): return "layer \(d) does not conform to ConfigurableLayer and cannot be saved as architecture"
@@ -91,6 +98,47 @@ public enum LayerRegistry {
         return try make(from: d.mapValues { $0 as! any Sendable })
     }
 
+    /// How many parameter elements the layers being built may still allocate, when bounded.
+    private final class Budget: @unchecked Sendable {
+        var remaining: Int
+        init(_ remaining: Int) { self.remaining = remaining }
+    }
+    @TaskLocal private static var budget: Budget?
+
+    /// Builds a layer from `description` (read from a file) whose parameters may hold at most
+    /// `maximumParameterElements` elements in all: each layer's configuration reserves its
+    /// parameters' size before allocating them, so an architecture that asks for more than the
+    /// file's own tensors hold throws `tooLarge` instead of allocating it.
+    public static func make(from description: [String: any Sendable], maximumParameterElements: Int) throws -> any Layer {
+        try $budget.withValue(Budget(maximumParameterElements)) { try make(from: description) }
+    }
+
+    /// Reserves the elements of parameters of `shapes` for a layer of `type` being rebuilt from a
+    /// configuration; throws `tooLarge` when they exceed what the file holds or overflow. A no-op
+    /// outside `make(from:maximumParameterElements:)`. Call it in `init(configuration:)` before
+    /// building the layer with its parameters' shapes, or for a composite layer with a lower bound
+    /// of the same order (its largest weights): what is built is then at most a small multiple of
+    /// what the file holds, however its configuration lies.
+    public static func reserve(_ shapes: [[Int]], of type: String) throws {
+        var total = 0
+        for shape in shapes {
+            var count = 1
+            for d in shape {
+                let (p, overflow) = count.multipliedReportingOverflow(by: Swift.max(d, 0))
+                guard !overflow else { throw LayerConfigurationError.tooLarge(type: type, elements: .max, budget: budget?.remaining ?? .max) }
+                count = p
+            }
+            let (t, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { throw LayerConfigurationError.tooLarge(type: type, elements: .max, budget: budget?.remaining ?? .max) }
+            total = t
+        }
+        guard let budget else { return }
+        guard total <= budget.remaining else {
+            throw LayerConfigurationError.tooLarge(type: type, elements: total, budget: budget.remaining)
+        }
+        budget.remaining -= total
+    }
+
     /// Builds a layer from the output of `describe`.
     public static func make(from description: [String: any Sendable]) throws -> any Layer {
         guard let name = description["type"] as? String else {
@@ -111,8 +159,35 @@ extension Dictionary where Key == String, Value == any Sendable {
         if T.self == Float.self, let v = self[name] as? Double { return Float(v) as! T }
         if T.self == Float.self, let v = self[name] as? Int { return Float(v) as! T }
         guard let v = self[name] as? T else { throw LayerConfigurationError.missingField(type: type, field: name) }
+        if let f = v as? Float, !f.isFinite { throw LayerConfigurationError.invalidField(type: type, field: name, reason: "is not finite") }
         return v
     }
+
+    /// A size field: a whole number in `minimum...maximum` (the largest size a layer rebuilt
+    /// from a file may have is 2^31 - 1; products are checked by `LayerRegistry.reserve`).
+    public func size(_ name: String, of type: String, minimum: Int = 1, maximum: Int = Int(Int32.max)) throws -> Int {
+        let v: Int = try field(name, of: type)
+        guard (minimum...maximum).contains(v) else {
+            throw LayerConfigurationError.invalidField(type: type, field: name, reason: "is \(v), not in \(minimum)...\(maximum)")
+        }
+        return v
+    }
+
+    /// A finite number field in `range`; `open` excludes the upper bound (a dropout rate is in [0, 1)).
+    public func number(_ name: String, of type: String, in range: ClosedRange<Float>, openAbove: Bool = false) throws -> Float {
+        let v: Float = try field(name, of: type)
+        guard range.contains(v), !(openAbove && v == range.upperBound) else {
+            throw LayerConfigurationError.invalidField(
+                type: type, field: name, reason: "is \(v), not in [\(range.lowerBound), \(range.upperBound)\(openAbove ? ")" : "]")")
+        }
+        return v
+    }
+}
+
+/// Throws `invalidField` for `field` of `type` unless `condition` holds: the relations between
+/// fields that a layer's initializer requires (channels divisible by groups, ...).
+func checkField(_ condition: Bool, _ type: String, _ field: String, _ reason: @autoclosure () -> String) throws {
+    if !condition { throw LayerConfigurationError.invalidField(type: type, field: field, reason: reason()) }
 }
 
 extension Layer {
@@ -147,7 +222,7 @@ extension Padding {
     init(configuration value: Any?, of type: String) throws {
         if let s = value as? String, s == "valid" || s == "same" {
             self = s == "valid" ? .valid : .same
-        } else if let v = try? intList(value, count: 4) {
+        } else if let v = try? intList(value, count: 4), v.allSatisfy({ (0...Int(Int16.max)).contains($0) }) {
             self = .explicit(top: v[0], bottom: v[1], left: v[2], right: v[3])
         } else {
             throw LayerConfigurationError.missingField(type: type, field: "padding")
@@ -163,12 +238,20 @@ func intList(_ value: Any?, count: Int) throws -> [Int] {
     return ints
 }
 
-func pair(_ c: [String: any Sendable], _ name: String, of type: String) throws -> (Int, Int) {
-    do {
-        let v = try intList(c[name], count: 2)
-        return (v[0], v[1])
-    } catch {
-        throw LayerConfigurationError.missingField(type: type, field: name)
-    }
+/// Two integers in `minimum...2^31-1` from a JSON array field.
+func pair(_ c: [String: any Sendable], _ name: String, of type: String, minimum: Int = 1) throws -> (Int, Int) {
+    let v: [Int]
+    do { v = try intList(c[name], count: 2) } catch { throw LayerConfigurationError.missingField(type: type, field: name) }
+    try checkField(v.allSatisfy { (minimum...Int(Int32.max)).contains($0) }, type, name, "is \(v), not two numbers in \(minimum)...\(Int32.max)")
+    return (v[0], v[1])
+}
+
+/// Dimensions from a JSON array field, each in `minimum...2^31-1` (and at most 8 of them).
+func dimensions(_ c: [String: any Sendable], _ name: String, of type: String, minimum: Int = 1) throws -> [Int] {
+    guard let items = c[name] as? [Any], items.count <= 8 else { throw LayerConfigurationError.missingField(type: type, field: name) }
+    let dims = items.compactMap { ($0 as? Int) ?? ($0 as? Double).flatMap { Int(exactly: $0) } }
+    try checkField(dims.count == items.count && dims.allSatisfy { (minimum...Int(Int32.max)).contains($0) }, type, name,
+                   "is \(items), not whole numbers in \(minimum)...\(Int32.max)")
+    return dims
 }
 

@@ -40,7 +40,8 @@ extension Linear: ConfigurableLayer {
         ["inFeatures": inFeatures, "outFeatures": outFeatures, "bias": bias != nil]
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inFeatures", of: Self.typeName), try c.field("outFeatures", of: Self.typeName),
-                  bias: (c["bias"] as? Bool) ?? true)
+        let (i, o, bias) = (try c.size("inFeatures", of: Self.typeName), try c.size("outFeatures", of: Self.typeName), (c["bias"] as? Bool) ?? true)
+        try LayerRegistry.reserve([[o, i], bias ? [o] : [0]], of: Self.typeName)
+        self.init(i, o, bias: bias)
     }
 }

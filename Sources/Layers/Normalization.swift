@@ -137,8 +137,11 @@ extension BatchNorm: ConfigurableLayer {
         ["features": features, "momentum": Double(momentum), "epsilon": Double(epsilon)]
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("features", of: Self.typeName), momentum: try c.field("momentum", of: Self.typeName),
-                  epsilon: try c.field("epsilon", of: Self.typeName))
+        let t = Self.typeName
+        let features = try c.size("features", of: t)
+        try LayerRegistry.reserve([[4, features]], of: t)
+        self.init(features, momentum: try c.number("momentum", of: t, in: 0...1),
+                  epsilon: try c.number("epsilon", of: t, in: .leastNonzeroMagnitude...1))
     }
 }
 
@@ -146,10 +149,11 @@ extension LayerNorm: ConfigurableLayer {
     public static let typeName = "LayerNorm"
     public var configuration: [String: any Sendable] { ["shape": normalizedShape.dimensions, "epsilon": Double(epsilon)] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        guard let dims = (c["shape"] as? [Any])?.compactMap({ ($0 as? Int) ?? ($0 as? Double).flatMap { Int(exactly: $0) } }) else {
-            throw LayerConfigurationError.missingField(type: Self.typeName, field: "shape")
-        }
-        self.init(Shape(dims), epsilon: try c.field("epsilon", of: Self.typeName))
+        let t = Self.typeName
+        let dims = try dimensions(c, "shape", of: t)
+        try checkField(!dims.isEmpty, t, "shape", "is empty")
+        try LayerRegistry.reserve([[2] + dims], of: t)
+        self.init(Shape(dims), epsilon: try c.number("epsilon", of: t, in: .leastNonzeroMagnitude...1))
     }
 }
 
@@ -157,8 +161,11 @@ extension GroupNorm: ConfigurableLayer {
     public static let typeName = "GroupNorm"
     public var configuration: [String: any Sendable] { ["groups": groups, "channels": channels, "epsilon": Double(epsilon)] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(groups: try c.field("groups", of: Self.typeName), channels: try c.field("channels", of: Self.typeName),
-                  epsilon: try c.field("epsilon", of: Self.typeName))
+        let t = Self.typeName
+        let (groups, channels) = (try c.size("groups", of: t), try c.size("channels", of: t))
+        try checkField(channels % groups == 0, t, "groups", "\(groups) does not divide \(channels) channels")
+        try LayerRegistry.reserve([[2, channels]], of: t)
+        self.init(groups: groups, channels: channels, epsilon: try c.number("epsilon", of: t, in: .leastNonzeroMagnitude...1))
     }
 }
 
@@ -166,6 +173,6 @@ extension Dropout2D: ConfigurableLayer {
     public static let typeName = "Dropout2D"
     public var configuration: [String: any Sendable] { ["rate": Double(rate)] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(rate: try c.field("rate", of: Self.typeName))
+        self.init(rate: try c.number("rate", of: Self.typeName, in: 0...1, openAbove: true))
     }
 }

@@ -156,7 +156,7 @@ extension MaxPool1D: ConfigurableLayer {
     public static let typeName = "MaxPool1D"
     public var configuration: [String: any Sendable] { ["kernelSize": kernelSize, "stride": stride] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("kernelSize", of: Self.typeName), stride: try c.field("stride", of: Self.typeName))
+        self.init(try c.size("kernelSize", of: Self.typeName), stride: try c.size("stride", of: Self.typeName))
     }
 }
 
@@ -164,7 +164,7 @@ extension AvgPool1D: ConfigurableLayer {
     public static let typeName = "AvgPool1D"
     public var configuration: [String: any Sendable] { ["kernelSize": kernelSize, "stride": stride] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("kernelSize", of: Self.typeName), stride: try c.field("stride", of: Self.typeName))
+        self.init(try c.size("kernelSize", of: Self.typeName), stride: try c.size("stride", of: Self.typeName))
     }
 }
 
@@ -194,6 +194,6 @@ extension Upsample: ConfigurableLayer {
         guard let m = (c["mode"] as? String).flatMap(Mode.init(rawValue:)) else {
             throw LayerConfigurationError.missingField(type: Self.typeName, field: "mode")
         }
-        self.init(scale: try c.field("scale", of: Self.typeName), mode: m)
+        self.init(scale: try c.size("scale", of: Self.typeName, maximum: 1024), mode: m)
     }
 }

@@ -154,12 +154,15 @@ extension Recurrent {
         ["inputSize": inputSize, "hiddenSize": hiddenSize, "layers": cells.count, "returnSequences": returnSequences]
     }
 
-    /// `inputSize`, `hiddenSize`, `layers` and `returnSequences` read back from a configuration.
-    static func recurrentFields(_ c: [String: any Sendable], of type: String) throws
+    /// `inputSize`, `hiddenSize`, `layers` and `returnSequences` read back from a configuration,
+    /// with the cells' tensors (`gates` blocks each) reserved.
+    static func recurrentFields(_ c: [String: any Sendable], gates: Int, of type: String) throws
         -> (inputSize: Int, hiddenSize: Int, layers: Int, returnSequences: Bool)
     {
-        (try c.field("inputSize", of: type), try c.field("hiddenSize", of: type), try c.field("layers", of: type),
-         (c["returnSequences"] as? Bool) ?? false)
+        let (i, h, layers) = (try c.size("inputSize", of: type), try c.size("hiddenSize", of: type),
+                              try c.size("layers", of: type, maximum: 1024))
+        try LayerRegistry.reserve([[gates, h, i + h + 2], [layers - 1, gates, h, 2 * h + 2]], of: type)
+        return (i, h, layers, (c["returnSequences"] as? Bool) ?? false)
     }
 }
 
@@ -167,7 +170,7 @@ extension LSTM: ConfigurableLayer {
     public static let typeName = "LSTM"
     public var configuration: [String: any Sendable] { recurrentConfiguration }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let f = try Self.recurrentFields(c, of: Self.typeName)
+        let f = try Self.recurrentFields(c, gates: 4, of: Self.typeName)
         self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
 }
@@ -176,7 +179,7 @@ extension GRU: ConfigurableLayer {
     public static let typeName = "GRU"
     public var configuration: [String: any Sendable] { recurrentConfiguration }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let f = try Self.recurrentFields(c, of: Self.typeName)
+        let f = try Self.recurrentFields(c, gates: 3, of: Self.typeName)
         self.init(f.inputSize, f.hiddenSize, layers: f.layers, returnSequences: f.returnSequences)
     }
 }
@@ -187,7 +190,7 @@ extension SimpleRNN: ConfigurableLayer {
         recurrentConfiguration.merging(["nonlinearity": (cells[0] as? SimpleRNNCell)?.nonlinearity == .relu ? "relu" : "tanh"]) { $1 }
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        let f = try Self.recurrentFields(c, of: Self.typeName)
+        let f = try Self.recurrentFields(c, gates: 1, of: Self.typeName)
         self.init(f.inputSize, f.hiddenSize, layers: f.layers, nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh,
                   returnSequences: f.returnSequences)
     }

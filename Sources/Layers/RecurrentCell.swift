@@ -134,16 +134,24 @@ extension SimpleRNNCell: ConfigurableLayer {
         ["inputSize": inputSize, "hiddenSize": hiddenSize, "nonlinearity": nonlinearity == .relu ? "relu" : "tanh"]
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName),
-                  nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh)
+        let (i, h) = try cellSizes(c, gates: 1, of: Self.typeName)
+        self.init(i, h, nonlinearity: (c["nonlinearity"] as? String) == "relu" ? .relu : .tanh)
     }
+}
+
+/// `inputSize` and `hiddenSize` of a cell configuration, with the cell's four tensors reserved.
+private func cellSizes(_ c: [String: any Sendable], gates: Int, of type: String) throws -> (Int, Int) {
+    let (i, h) = (try c.size("inputSize", of: type), try c.size("hiddenSize", of: type))
+    try LayerRegistry.reserve([[gates, h, i + h + 2]], of: type)
+    return (i, h)
 }
 
 extension LSTMCell: ConfigurableLayer {
     public static let typeName = "LSTMCell"
     public var configuration: [String: any Sendable] { ["inputSize": inputSize, "hiddenSize": hiddenSize] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName))
+        let (i, h) = try cellSizes(c, gates: 4, of: Self.typeName)
+        self.init(i, h)
     }
 }
 
@@ -151,6 +159,7 @@ extension GRUCell: ConfigurableLayer {
     public static let typeName = "GRUCell"
     public var configuration: [String: any Sendable] { ["inputSize": inputSize, "hiddenSize": hiddenSize] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inputSize", of: Self.typeName), try c.field("hiddenSize", of: Self.typeName))
+        let (i, h) = try cellSizes(c, gates: 3, of: Self.typeName)
+        self.init(i, h)
     }
 }

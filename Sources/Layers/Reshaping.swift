@@ -27,9 +27,6 @@ extension Reshape: ConfigurableLayer {
     public static let typeName = "Reshape"
     public var configuration: [String: any Sendable] { ["shape": shape.dimensions] }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        guard let dims = (c["shape"] as? [Any])?.compactMap({ ($0 as? Int) ?? ($0 as? Double).flatMap { Int(exactly: $0) } }) else {
-            throw LayerConfigurationError.missingField(type: Self.typeName, field: "shape")
-        }
-        self.init(Shape(dims))
+        self.init(Shape(try dimensions(c, "shape", of: Self.typeName)))
     }
 }

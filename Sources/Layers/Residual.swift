@@ -34,7 +34,10 @@ extension ResidualBlock: ConfigurableLayer {
         ["inChannels": conv1.inChannels, "outChannels": conv1.outChannels, "stride": conv1.stride.0]
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
-        self.init(try c.field("inChannels", of: Self.typeName), try c.field("outChannels", of: Self.typeName),
-                  stride: try c.field("stride", of: Self.typeName))
+        let t = Self.typeName
+        let (i, o, stride) = (try c.size("inChannels", of: t), try c.size("outChannels", of: t), try c.size("stride", of: t))
+        let shortcut = stride != 1 || i != o
+        try LayerRegistry.reserve([[o, i, 3, 3], [o, o, 3, 3], [8, o], shortcut ? [o, i + 4] : [0]], of: t)
+        self.init(i, o, stride: stride)
     }
 }

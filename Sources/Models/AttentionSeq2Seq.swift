@@ -181,8 +181,14 @@ extension AttentionSeq2Seq: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(sourceVocabulary: try c.field("sourceVocabulary", of: t), targetVocabulary: try c.field("targetVocabulary", of: t),
-                  embeddingDim: try c.field("embeddingDim", of: t), hiddenSize: try c.field("hiddenSize", of: t),
-                  start: try c.field("start", of: t), end: try c.field("end", of: t))
+        let (source, target, embedding, hidden) = (
+            try c.size("sourceVocabulary", of: t), try c.size("targetVocabulary", of: t), try c.size("embeddingDim", of: t),
+            try c.size("hiddenSize", of: t))
+        let (start, end) = (try c.size("start", of: t, minimum: 0, maximum: target - 1), try c.size("end", of: t, minimum: 0, maximum: target - 1))
+        // Embeddings, the two encoder directions, bridge, decoder cell, attention and read-out.
+        try LayerRegistry.reserve([[source + target, embedding], [2, 3, hidden, embedding + hidden + 2], [hidden, 2 * hidden + 1],
+                                   [3, hidden, embedding + 3 * hidden + 2], [hidden, 3 * hidden + 2], [target, 3 * hidden + 1]], of: t)
+        self.init(sourceVocabulary: source, targetVocabulary: target, embeddingDim: embedding, hiddenSize: hidden,
+                  start: start, end: end)
     }
 }

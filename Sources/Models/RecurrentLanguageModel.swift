@@ -77,7 +77,12 @@ extension RecurrentLanguageModel: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(vocabularySize: try c.field("vocabularySize", of: t), embeddingDim: try c.field("embeddingDim", of: t),
-                  hiddenSize: try c.field("hiddenSize", of: t), layers: try c.field("layers", of: t), dropout: try c.field("dropout", of: t))
+        let (vocabulary, embedding, hidden, layers) = (
+            try c.size("vocabularySize", of: t), try c.size("embeddingDim", of: t), try c.size("hiddenSize", of: t),
+            try c.size("layers", of: t, maximum: 1024))
+        try LayerRegistry.reserve([[vocabulary, embedding], [4, hidden, embedding + hidden + 2],
+                                   [layers - 1, 4, hidden, 2 * hidden + 2], [vocabulary, hidden + 1]], of: t)
+        self.init(vocabularySize: vocabulary, embeddingDim: embedding, hiddenSize: hidden, layers: layers,
+                  dropout: try c.number("dropout", of: t, in: 0...1, openAbove: true))
     }
 }

@@ -42,8 +42,13 @@ extension TransformerLanguageModel: ConfigurableLayer {
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
-        self.init(vocabularySize: try c.field("vocabularySize", of: t), context: try c.field("context", of: t),
-                  dim: try c.field("dim", of: t), heads: try c.field("heads", of: t), layers: try c.field("layers", of: t),
-                  dropout: try c.field("dropout", of: t))
+        let (vocabulary, context, dim, heads, layers) = (
+            try c.size("vocabularySize", of: t), try c.size("context", of: t), try c.size("dim", of: t),
+            try c.size("heads", of: t), try c.size("layers", of: t, maximum: 1024))
+        guard dim % heads == 0 else { throw LayerConfigurationError.invalidField(type: t, field: "heads", reason: "\(heads) does not divide dim \(dim)") }
+        // Embedding and read-out, positions, and each block's attention and feed-forward weights (a lower bound).
+        try LayerRegistry.reserve([[2, vocabulary, dim], [context, dim], [layers, 12, dim, dim]], of: t)
+        self.init(vocabularySize: vocabulary, context: context, dim: dim, heads: heads, layers: layers,
+                  dropout: try c.number("dropout", of: t, in: 0...1, openAbove: true))
     }
 }

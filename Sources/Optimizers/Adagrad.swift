@@ -31,8 +31,10 @@ public final class Adagrad: Optimizer {
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
-        stepCount = try Self.stepCount(in: state)
-        try sums.load("sum", from: state, shapes: parameterShapes)
+        try checkEntries(state, buffers: ["sum"], hasStep: true)
+        let step = try Self.stepCount(in: state)
+        try sums.load("sum", from: state, shapes: parameterShapes, nonNegative: true)
+        stepCount = step
     }
 
     public func step() {

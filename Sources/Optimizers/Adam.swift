@@ -43,20 +43,32 @@ public class Adam: Optimizer {
             .merging(secondMoments.export("exp_avg_sq")) { $1 }
             .merging(maxSecondMoments.export("max_exp_avg_sq")) { $1 }
             .merging(Self.stepEntry(stepCount)) { $1 }
+            .merging(["beta1_power": Tensor([beta1Power], shape: []), "beta2_power": Tensor([beta2Power], shape: [])]) { $1 }
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
         let shapes = parameterShapes
-        stepCount = try Self.stepCount(in: state)
-        try firstMoments.load("exp_avg", from: state, shapes: shapes)
-        try secondMoments.load("exp_avg_sq", from: state, shapes: shapes)
-        try maxSecondMoments.load("max_exp_avg_sq", from: state, shapes: shapes)
-        beta1Power = 1
-        beta2Power = 1
-        for _ in 0..<stepCount {
-            beta1Power *= beta1
-            beta2Power *= beta2
+        try checkEntries(state, buffers: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], scalars: ["beta1_power", "beta2_power"],
+                         hasStep: true)
+        let step = try Self.stepCount(in: state)
+        // β^step as the steps multiplied it: saved since the file format has them, else rebuilt
+        // by as many multiplications (bounded, so a huge count cannot hang the load).
+        var powers: (Float, Float) = (1, 1)
+        if let p1 = state["beta1_power"], let p2 = state["beta2_power"] {
+            guard p1.dtype == .float32, p2.dtype == .float32, p1.scalarCount == 1, p2.scalarCount == 1,
+                  (0...1).contains(p1.scalars[0]), (0...1).contains(p2.scalars[0])
+            else { throw OptimizerStateError(description: "beta1_power and beta2_power must be float32 scalars in [0, 1]") }
+            powers = (p1.scalars[0], p2.scalars[0])
+        } else {
+            guard step <= 1 << 27 else {
+                throw OptimizerStateError(description: "step count \(step) without beta1_power and beta2_power is too large to replay")
+            }
+            for _ in 0..<step { powers = (powers.0 * beta1, powers.1 * beta2) }
         }
+        try firstMoments.load("exp_avg", from: state, shapes: shapes)
+        try secondMoments.load("exp_avg_sq", from: state, shapes: shapes, nonNegative: true)
+        try maxSecondMoments.load("max_exp_avg_sq", from: state, shapes: shapes, nonNegative: true)
+        (stepCount, beta1Power, beta2Power) = (step, powers.0, powers.1)
     }
 
     public func step() {

@@ -26,11 +26,28 @@ extension Optimizer {
     /// A step count saved as an int64 scalar.
     static func stepEntry(_ count: Int) -> [String: Tensor] { ["step": Tensor(integers: [count], shape: [])] }
 
+    /// The saved step count: an integer scalar in 0...2^40.
     static func stepCount(in state: [String: Tensor]) throws -> Int {
-        guard let t = state["step"], t.scalarCount == 1 else {
+        guard let t = state["step"], t.scalarCount == 1, t.rank <= 1 else {
             throw OptimizerStateError(description: "saved optimizer state has no step count")
         }
-        return t.integers[0]
+        guard t.dtype != .float32 else { throw OptimizerStateError(description: "step count is float32, expected an integer") }
+        let step = t.integers[0]
+        guard (0...(1 << 40)).contains(step) else { throw OptimizerStateError(description: "step count \(step) is not in 0...2^40") }
+        return step
+    }
+
+    /// Throws for an entry that is neither `step` (when `hasStep`), one of `scalars`, nor
+    /// `<buffer>.<index>` for one of `buffers` and a parameter index: a state saved by another
+    /// optimizer, or for other parameters, is an error rather than silently ignored.
+    func checkEntries(_ state: [String: Tensor], buffers: [String], scalars: [String] = [], hasStep: Bool) throws {
+        for name in state.keys.sorted() {
+            if (hasStep && name == "step") || scalars.contains(name) { continue }
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, buffers.contains(String(parts[0])), let i = Int(parts[1]), (0..<parameters.count).contains(i),
+                  String(i) == parts[1]
+            else { throw OptimizerStateError(description: "unexpected entry '\(name)' for \(Self.self) over \(parameters.count) parameters") }
+        }
     }
 
     /// Clears every parameter's gradient.
@@ -65,16 +82,23 @@ struct StateBuffers {
         return result
     }
 
-    /// Takes back what `export` wrote; missing entries leave a buffer to start from zero.
-    mutating func load(_ name: String, from state: [String: Tensor], shapes: [Shape]) throws {
-        buffers = Array(repeating: nil, count: shapes.count)
+    /// Takes back what `export` wrote; missing entries leave a buffer to start from zero. Each
+    /// entry must be float32 of its parameter's shape with finite values (and none negative
+    /// when `nonNegative`, as for sums of squares, whose square root the update takes).
+    mutating func load(_ name: String, from state: [String: Tensor], shapes: [Shape], nonNegative: Bool = false) throws {
+        var loaded = [Tensor?](repeating: nil, count: shapes.count)
         for (i, shape) in shapes.enumerated() {
             guard let t = state["\(name).\(i)"] else { continue }
-            guard t.shape == shape else {
-                throw OptimizerStateError(description: "\(name).\(i) has shape \(t.shape), parameter \(i) has \(shape)")
+            guard t.shape == shape, t.dtype == .float32 else {
+                throw OptimizerStateError(description: "\(name).\(i) is \(t.dtype) \(t.shape), parameter \(i) needs float32 \(shape)")
             }
-            buffers[i] = t.converted(to: .float32).detached()
+            let bad = t.withUnsafeBufferPointer { $0.contains { !$0.isFinite || (nonNegative && $0 < 0) } }
+            guard !bad else {
+                throw OptimizerStateError(description: "\(name).\(i) holds \(nonNegative ? "negative or " : "")non-finite values")
+            }
+            loaded[i] = t.detached()
         }
+        buffers = loaded
     }
 
     /// Parameter `index`'s buffer (nil until its first update), for the update kernels to fill.

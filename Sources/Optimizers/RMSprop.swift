@@ -41,7 +41,8 @@ public final class RMSprop: Optimizer {
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
         let shapes = parameterShapes
-        try squares.load("square_avg", from: state, shapes: shapes)
+        try checkEntries(state, buffers: ["square_avg", "grad_avg", "momentum_buffer"], hasStep: false)
+        try squares.load("square_avg", from: state, shapes: shapes, nonNegative: true)
         try averages.load("grad_avg", from: state, shapes: shapes)
         try velocity.load("momentum_buffer", from: state, shapes: shapes)
     }

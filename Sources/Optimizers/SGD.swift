@@ -29,6 +29,7 @@ public final class SGD: Optimizer {
     }
 
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        try checkEntries(state, buffers: ["momentum_buffer"], hasStep: false)
         try velocity.load("momentum_buffer", from: state, shapes: parameterShapes)
     }
 

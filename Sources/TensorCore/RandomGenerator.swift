@@ -28,6 +28,19 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The state as four hexadecimal words, `a-b-c-d`: saved in checkpoints to resume a run.
+    public var stateDescription: String { [s0, s1, s2, s3].map { String($0, radix: 16) }.joined(separator: "-") }
+
+    /// The generator whose `stateDescription` is `text`; nil unless it is four hexadecimal words,
+    /// not all zero (the one state xoshiro cannot leave).
+    public init?(stateDescription text: String) {
+        let words = text.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0, radix: 16) }
+        guard words.count == 4, text.count <= 67, let a = words[0], let b = words[1], let c = words[2], let d = words[3],
+              a | b | c | d != 0
+        else { return nil }
+        (s0, s1, s2, s3) = (a, b, c, d)
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
@@ -92,6 +105,13 @@ public enum Random {
         defer { pthread_setspecific(scopedKey, previous) }
         return try withExtendedLifetime(scoped) { try body() }
     }
+
+    /// A copy of the generator in force (this thread's scoped one, or the process-wide one), as
+    /// `torch.get_rng_state` gives it; `restore` puts it back.
+    public static var current: RandomGenerator { withGenerator { $0 } }
+
+    /// Makes `generator` the one in force: this thread's scoped one, or the process-wide one.
+    public static func restore(_ generator: RandomGenerator) { withGenerator { $0 = generator } }
 
     /// Runs `body` with exclusive use of the generator in force: this thread's scoped one
     /// (`withSeed`) or else the process-wide one.

@@ -15,7 +15,7 @@ public enum Padding: Sendable, Equatable {
         .explicit(top: height, bottom: height, left: width, right: width)
     }
 
-    func resolve(height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int))
+    package func resolve(height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int))
         -> (top: Int, bottom: Int, left: Int, right: Int)
     {
         switch self {

@@ -8,9 +8,15 @@ import TensorCore
 ///
 /// A checkpoint is a safetensors file holding every parameter under its path name (`0.weight`,
 /// shape `[256, 784]`, as PyTorch's `state_dict` would name it) and, in its metadata, the
-/// architecture as JSON (`architecture`) plus any caller metadata. When an optimizer is saved,
-/// its state (moments, step count) goes beside it in `<name>.optimizer.safetensors`. Every file
-/// is written atomically.
+/// architecture as JSON (`architecture`) plus any caller metadata. Every file is written
+/// atomically (temporary file, fsync, rename, fsync of the directory).
+///
+/// When an optimizer is saved, its state (moments, step count) goes into a file beside the
+/// weights, `<name>.optimizer-<id>.safetensors`, with a fresh `id` at every save, written
+/// *before* the weights file. The weights file names it (`optimizer_state`) and the optimizer
+/// file names the id back (`checkpoint_id`); older optimizer files are removed only after the
+/// new weights file is in place. So whenever a process is killed, the weights file on disk names
+/// an optimizer file that exists and belongs to it: the two can never disagree.
 public enum Checkpoint {
     /// A checkpoint that does not match what it is loaded into.
     public struct MismatchError: Error, CustomStringConvertible {
@@ -19,10 +25,24 @@ public enum Checkpoint {
 
     public static let formatVersion = "swift-deep-learning/1"
 
-    /// The optimizer-state file that goes with a checkpoint.
-    public static func optimizerPath(for path: String) -> String {
-        let base = path.hasSuffix(".safetensors") ? String(path.dropLast(12)) : path
-        return base + ".optimizer.safetensors"
+    /// The stem that names a checkpoint's optimizer files: `runs/mlp` for `runs/mlp.safetensors`.
+    private static func stem(_ path: String) -> String {
+        path.hasSuffix(".safetensors") ? String(path.dropLast(12)) : path
+    }
+
+    /// The optimizer-state file that goes with the checkpoint at `path`, as its metadata names
+    /// it; nil for a checkpoint saved without optimizer.
+    public static func optimizerPath(for path: String) throws -> String? {
+        try optimizerPath(for: path, metadata: SafeTensors.load(path).metadata)
+    }
+
+    private static func optimizerPath(for path: String, metadata: [String: String]) throws -> String? {
+        guard let name = metadata["optimizer_state"] else { return nil }
+        let expected = (stem(path) as NSString).lastPathComponent + ".optimizer-"
+        guard name.hasPrefix(expected), name.hasSuffix(".safetensors"), !name.contains("/") else {
+            throw MismatchError(description: "\(path): optimizer_state '\(name)' is not an optimizer file of this checkpoint")
+        }
+        return ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
     }
 
     /// Writes `model`'s parameters and architecture (and `optimizer`'s state, if given), creating
@@ -41,25 +61,76 @@ public enum Checkpoint {
         let json = try JSONSerialization.data(withJSONObject: try LayerRegistry.describe(model), options: [.sortedKeys])
         meta["architecture"] = String(decoding: json, as: UTF8.self)
         let tensors = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.detached()) })
-        try SafeTensors.save(tensors, metadata: meta, to: path)
+        var keep: String?
         if let optimizer {
-            try SafeTensors.save(optimizer.stateDictionary(), metadata: ["format": formatVersion], to: optimizerPath(for: path))
+            // Not the seeded generators: saving must not change what training draws next.
+            var system = SystemRandomNumberGenerator()
+            let id = String(UInt64.random(in: 1...UInt64.max, using: &system), radix: 16)
+            let name = (stem(path) as NSString).lastPathComponent + ".optimizer-\(id).safetensors"
+            let optimizerFile = (directory as NSString).appendingPathComponent(name)
+            try SafeTensors.save(optimizer.stateDictionary(), metadata: ["format": formatVersion, "checkpoint_id": id],
+                                 to: optimizerFile)
+            meta["optimizer_state"] = name
+            meta["checkpoint_id"] = id
+            keep = name
+        }
+        try SafeTensors.save(tensors, metadata: meta, to: path)
+        removeOptimizerFiles(of: path, except: keep)
+    }
+
+    /// Removes the optimizer files of earlier saves of `path` (all but `keep`).
+    private static func removeOptimizerFiles(of path: String, except keep: String?) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let prefix = (stem(path) as NSString).lastPathComponent + ".optimizer-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".safetensors") && name != keep {
+            let id = name.dropFirst(prefix.count).dropLast(12)
+            guard !id.isEmpty, id.allSatisfy(\.isHexDigit) else { continue }
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
         }
     }
 
     /// Copies the weights in `path` into `model`, whose parameter names and shapes must match
-    /// exactly; restores `optimizer`'s state too when given. Returns the file's metadata.
+    /// exactly; restores `optimizer`'s state too when given (the checkpoint must have been saved
+    /// with one). Nothing is changed unless everything loads. Returns the file's metadata.
     @discardableResult
     public static func load(
         _ path: String, into model: any Layer, optimizer: (any Optimizer)? = nil
     ) throws -> [String: String] {
         let (tensors, metadata) = try SafeTensors.load(path)
+        try checkParameters(tensors, of: model, path: path)
+        var state: [String: Tensor]?
+        if optimizer != nil {
+            guard let file = try optimizerPath(for: path, metadata: metadata) else {
+                throw MismatchError(description: "\(path): saved without optimizer state")
+            }
+            let (saved, optimizerMetadata) = try SafeTensors.load(file)
+            guard optimizerMetadata["checkpoint_id"] == metadata["checkpoint_id"] else {
+                throw MismatchError(description: "\(file): optimizer state of another save than \(path)")
+            }
+            state = saved
+        }
+        let previous = model.namedParameters.map { $0.parameter.value }
+        for (name, p) in model.namedParameters { p.value = tensors[name]! }
+        if let optimizer, let state {
+            do {
+                try optimizer.loadStateDictionary(state)
+            } catch {
+                for ((_, p), value) in zip(model.namedParameters, previous) { p.value = value }
+                throw MismatchError(description: "\(path): \(error)")
+            }
+        }
+        return metadata
+    }
+
+    /// Throws unless `tensors` holds exactly `model`'s parameters, each float32 of its shape.
+    private static func checkParameters(_ tensors: [String: Tensor], of model: any Layer, path: String) throws {
         let named = model.namedParameters
         let expected = Set(named.map(\.name)), found = Set(tensors.keys)
         if expected != found {
             let missing = expected.subtracting(found).sorted(), extra = found.subtracting(expected).sorted()
             throw MismatchError(description: "\(path): parameters do not match the model"
-                + (missing.isEmpty ? "" : "; missing \(missing)") + (extra.isEmpty ? "" : "; unexpected \(extra)"))
+                + (missing.isEmpty ? "" : "; missing \(missing.prefix(8))") + (extra.isEmpty ? "" : "; unexpected \(extra.prefix(8))"))
         }
         for (name, p) in named {
             let t = tensors[name]!
@@ -67,25 +138,28 @@ public enum Checkpoint {
                 throw MismatchError(description: "\(path): '\(name)' is \(t.dtype) \(t.shape), the model expects float32 \(p.shape)")
             }
         }
-        for (name, p) in named { p.value = tensors[name]! }
-        if let optimizer {
-            try optimizer.loadStateDictionary(try SafeTensors.load(optimizerPath(for: path)).tensors)
-        }
-        return metadata
     }
 
     /// Rebuilds the model a checkpoint describes and loads its weights: no code needed but the
-    /// layer types (built-in, or registered with `LayerRegistry`).
+    /// layer types (built-in, or registered with `LayerRegistry`). The architecture may not ask
+    /// for more parameter elements than the file's tensors hold, and must name exactly them.
     public static func loadModel(_ path: String) throws -> (model: any Layer, metadata: [String: String]) {
-        let (_, metadata) = try SafeTensors.load(path)
+        let (tensors, metadata) = try SafeTensors.load(path)
         guard let json = metadata["architecture"] else {
             throw MismatchError(description: "\(path): no architecture in the metadata; load it into a model you build")
         }
-        guard let description = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+        guard let description = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: any Sendable] else {
             throw MismatchError(description: "\(path): the architecture metadata is not a JSON object")
         }
-        let model = try LayerRegistry.make(from: description.mapValues { $0 as! any Sendable })
-        try load(path, into: model)
+        let stored = tensors.values.reduce(0) { $0 + $1.scalarCount }
+        let model: any Layer
+        do {
+            model = try LayerRegistry.make(from: description, maximumParameterElements: stored)
+        } catch {
+            throw MismatchError(description: "\(path): architecture: \(error)")
+        }
+        try checkParameters(tensors, of: model, path: path)
+        for (name, p) in model.namedParameters { p.value = tensors[name]! }
         return (model, metadata)
     }
 }
@@ -95,6 +169,10 @@ public final class ModelCheckpoint: Callback {
     public let path: String, monitor: String, saveBestOnly: Bool, includeOptimizer: Bool
     private let mode: MonitorMode
     private var best: Float?
+    /// More metadata for each save (a dataset's generator state, the recipe), read at save time.
+    public var extraMetadata: () -> [String: String] = { [:] }
+    /// Why the last save failed (it is also written to stderr); nil after a save that worked.
+    public private(set) var lastError: (any Error)?
 
     public init(path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: MonitorMode = .auto,
                 includeOptimizer: Bool = false) {
@@ -111,12 +189,18 @@ public final class ModelCheckpoint: Callback {
             else { return }
             best = value
         }
-        var metadata = ["epoch": String(epoch)]
+        // The epoch finished and the process-wide generator's state: what `fit(initialEpoch:)`
+        // needs to continue exactly where this epoch ended.
+        var metadata = ["epoch": String(epoch), "random_state": Random.current.stateDescription]
         for (k, v) in logs { metadata[k] = String(v) }
         do {
-            try Checkpoint.save(model.network, to: path, optimizer: includeOptimizer ? model.optimizer : nil, metadata: metadata)
+            try Checkpoint.save(model.network, to: path, optimizer: includeOptimizer ? model.optimizer : nil,
+                                metadata: metadata.merging(extraMetadata()) { $1 })
+            lastError = nil
         } catch {
-            model.progressOutput?("ModelCheckpoint: could not save \(path): \(error)", "\n")
+            // Reported whatever the progress output: a checkpoint that was not written is never silent.
+            lastError = error
+            FileHandle.standardError.write(Data("ModelCheckpoint: could not save \(path): \(error)\n".utf8))
         }
     }
 }

@@ -80,11 +80,15 @@ public final class Model {
     ///     Keras does), held out to compute `val_` logs each epoch.
     ///   - validationData: an explicit validation set; takes precedence over the split.
     ///   - seed: drives shuffling.
+    ///   - initialEpoch: the epoch to start at (Keras' `initial_epoch`), to resume a run saved by
+    ///     `ModelCheckpoint` at the end of epoch `initialEpoch - 1`: with its weights, optimizer
+    ///     state and `Random` state restored, the run continues exactly as if never stopped
+    ///     (the shuffles of the skipped epochs are drawn, schedules see the true epoch).
     @discardableResult
     public func fit(
         _ x: Tensor, _ y: Tensor, epochs: Int, batchSize: Int = 32, shuffle: Bool = true,
         validationSplit: Float = 0, validationData: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [],
-        seed: UInt64 = 0
+        seed: UInt64 = 0, initialEpoch: Int = 0
     ) -> History {
         require((0..<1).contains(validationSplit), "fit: validationSplit \(validationSplit) is not in [0, 1)")
         var train = (x, y), validation = validationData
@@ -95,22 +99,25 @@ public final class Model {
             validation = (x[split..<n], y[split..<n])
         }
         return fit(TensorDataset(train.0, train.1), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
-                   validationData: validation, callbacks: callbacks, seed: seed)
+                   validationData: validation, callbacks: callbacks, seed: seed, initialEpoch: initialEpoch)
     }
 
     /// Trains on any `Dataset` (for example an `AugmentedDataset`); otherwise as above.
     @discardableResult
     public func fit(
         _ dataset: any Dataset, epochs: Int, batchSize: Int = 32, shuffle: Bool = true,
-        validationData validation: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [], seed: UInt64 = 0
+        validationData validation: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [], seed: UInt64 = 0,
+        initialEpoch: Int = 0
     ) -> History {
         let (optimizer, _) = requireCompiled("fit")
         require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
+        require((0..<epochs).contains(initialEpoch), "fit: initialEpoch \(initialEpoch) is not in 0..<\(epochs)")
         let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
+        loader.skipPasses(initialEpoch)
         var history = History()
         stopTraining = false
         for c in callbacks { c.onTrainBegin(model: self) }
-        for epoch in 0..<epochs {
+        for epoch in initialEpoch..<epochs {
             for c in callbacks { c.onEpochBegin(epoch, model: self) }
             network.train()
             metrics.forEach { $0.reset() }

@@ -1,0 +1,221 @@
+import TensorCore
+
+/// Layers that can tell, without running, the shape they give for an input shape, or why they
+/// cannot take it (Keras' `compute_output_shape`). The command-line tool checks a network rebuilt
+/// from a file against its data this way before running it, so a checkpoint whose layers do not
+/// fit together (or do not fit the images) is an error instead of a stopped process.
+public protocol ShapeInferring: Layer {
+    /// The output shape for an input of shape `input` (the batch dimension first).
+    func outputShape(for input: [Int]) throws -> [Int]
+}
+
+/// An input a layer cannot take, found before running it.
+public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Layer {
+    /// The output shape for `input`, checking every layer on the way; throws `ShapeError` for an
+    /// input a layer cannot take, for a layer that cannot check itself, and for outputs of more
+    /// than 2^28 elements per example.
+    public func checkedOutputShape(for input: [Int]) throws -> [Int] {
+        guard let layer = self as? any ShapeInferring else {
+            throw ShapeError("\(description): cannot check its input shape before running")
+        }
+        let output = try layer.outputShape(for: input)
+        var perExample = 1
+        for d in output.dropFirst() {
+            let (p, overflow) = perExample.multipliedReportingOverflow(by: d)
+            guard d > 0, !overflow, p <= 1 << 28 else {
+                throw ShapeError("\(description): input \(input) gives output \(output), too large or empty")
+            }
+            perExample = p
+        }
+        return output
+    }
+}
+
+/// Throws `ShapeError` naming `layer` and the input unless `condition` holds.
+private func expect(_ condition: Bool, _ layer: any Layer, _ input: [Int], _ expected: @autoclosure () -> String) throws {
+    if !condition { throw ShapeError("\(layer.description): input of shape \(input) \(expected())") }
+}
+
+/// The output length of a window of `kernel` (with `dilation`) sliding by `stride` over `size`
+/// positions padded by `padding` in all; nil when it does not fit.
+private func windowOutput(_ size: Int, kernel: Int, stride: Int, dilation: Int, padding: Int) -> Int? {
+    let reach = dilation * (kernel - 1) + 1
+    guard size + padding >= reach else { return nil }
+    return (size + padding - reach) / stride + 1
+}
+
+/// The output height and width of a 2-D window op, as `windowGeometry` computes them.
+private func windowOutput(_ layer: any Layer, _ input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: Padding,
+                          dilation: (Int, Int) = (1, 1)) throws -> (Int, Int) {
+    try expect(input.count == 4, layer, input, "should be [N, C, H, W]")
+    let p = padding.resolve(height: input[2], width: input[3], kernel: kernel, stride: stride, dilation: dilation)
+    guard let h = windowOutput(input[2], kernel: kernel.0, stride: stride.0, dilation: dilation.0, padding: p.top + p.bottom),
+          let w = windowOutput(input[3], kernel: kernel.1, stride: stride.1, dilation: dilation.1, padding: p.left + p.right)
+    else { throw ShapeError("\(layer.description): a \(kernel.0)x\(kernel.1) window does not fit input of shape \(input)") }
+    return (h, w)
+}
+
+extension Linear: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.last == inFeatures, self, input, "should end in \(inFeatures)")
+        return input.dropLast() + [outFeatures]
+    }
+}
+
+/// Layers that keep their input's shape.
+public protocol ShapePreserving: ShapeInferring {}
+extension ShapePreserving {
+    public func outputShape(for input: [Int]) throws -> [Int] { input }
+}
+extension ReLU: ShapePreserving {}
+extension LeakyReLU: ShapePreserving {}
+extension ELU: ShapePreserving {}
+extension GELU: ShapePreserving {}
+extension Sigmoid: ShapePreserving {}
+extension Tanh: ShapePreserving {}
+extension Dropout: ShapePreserving {}
+
+extension Softmax: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect((-input.count..<input.count).contains(axis), self, input, "has no axis \(axis)")
+        return input
+    }
+}
+
+extension Dropout2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count >= 3, self, input, "has no spatial axes")
+        return input
+    }
+}
+
+extension Flatten: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(!input.isEmpty, self, input, "has no batch axis")
+        return [input[0], input.dropFirst().reduce(1, *)]
+    }
+}
+
+extension Reshape: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let (have, want) = (input.dropFirst().reduce(1, *), shape.dimensions.reduce(1, *))
+        try expect(!input.isEmpty && have == want, self, input, "has \(have) values per example, not \(want)")
+        return [input[0]] + shape.dimensions
+    }
+}
+
+extension Sequential: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try layers.reduce(input) { try $1.checkedOutputShape(for: $0) }
+    }
+}
+
+extension Conv2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 4 && input[1] == inChannels, self, input, "should be [N, \(inChannels), H, W]")
+        let (h, w) = try windowOutput(self, input, kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+        return [input[0], outChannels, h, w]
+    }
+}
+
+extension Conv1D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 3 && input[1] == inChannels, self, input, "should be [N, \(inChannels), L]")
+        let (_, l) = try windowOutput(self, [input[0], input[1], 1, input[2]], kernel: (1, kernelSize), stride: (1, stride),
+                                      padding: oneDimensional(padding), dilation: (1, dilation))
+        return [input[0], outChannels, l]
+    }
+}
+
+/// `conv1d`'s reading of a padding: explicit amounts apply to the left and right only.
+private func oneDimensional(_ padding: Padding) -> Padding {
+    guard case .explicit(_, _, let l, let r) = padding else { return padding }
+    return .explicit(top: 0, bottom: 0, left: l, right: r)
+}
+
+extension MaxPool2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let (h, w) = try windowOutput(self, input, kernel: kernelSize, stride: stride, padding: padding)
+        return [input[0], input[1], h, w]
+    }
+}
+
+extension AvgPool2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let (h, w) = try windowOutput(self, input, kernel: kernelSize, stride: stride, padding: padding)
+        return [input[0], input[1], h, w]
+    }
+}
+
+extension GlobalPool: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count >= 3, self, input, "has no spatial axes")
+        return Array(input.prefix(2))
+    }
+}
+
+extension AdaptiveAvgPool2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 4, self, input, "should be [N, C, H, W]")
+        return [input[0], input[1], outputSize.0, outputSize.1]
+    }
+}
+
+extension BatchNorm: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count >= 2 && input[1] == features, self, input, "should have \(features) channels on axis 1")
+        return input
+    }
+}
+
+extension LayerNorm: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let k = normalizedShape.rank
+        try expect(input.count >= k && Array(input.suffix(k)) == normalizedShape.dimensions, self, input,
+                   "should end in \(normalizedShape.dimensions)")
+        return input
+    }
+}
+
+extension GroupNorm: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count >= 2 && input[1] == channels, self, input, "should have \(channels) channels on axis 1")
+        return input
+    }
+}
+
+extension ResidualBlock: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let main = try bn2.checkedOutputShape(for: conv2.checkedOutputShape(for: bn1.checkedOutputShape(for: conv1.checkedOutputShape(for: input))))
+        let side = try shortcut?.checkedOutputShape(for: input) ?? input
+        try expect(main == side, self, input, "gives \(main) on the main path and \(side) on the shortcut")
+        return main
+    }
+}
+
+extension Upsample: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 4, self, input, "should be [N, C, H, W]")
+        return [input[0], input[1], input[2] * scale, input[3] * scale]
+    }
+}
+
+extension Recurrent: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 3 && input[2] == inputSize, self, input, "should be [N, T, \(inputSize)]")
+        return returnSequences ? [input[0], input[1], hiddenSize] : [input[0], hiddenSize]
+    }
+}
+
+extension Bidirectional: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        var shape = try forward.outputShape(for: input)
+        shape[shape.count - 1] *= 2
+        return shape
+    }
+}
