@@ -32,6 +32,9 @@ public struct FashionMNIST: Sendable {
         self.isBundledSample = isBundledSample
     }
 
+    /// The number of classes: labels run over `0..<classCount`.
+    public static let classCount = 10
+
     /// The class names, by label.
     public static let classNames = [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -80,6 +83,8 @@ public struct FashionMNIST: Sendable {
         return nil
     }
 
+    /// Reads the four files, checking that each images file is 28 x 28 images, each labels file
+    /// holds one label in `0..<classCount` per image.
     private static func load(from directory: String, isBundledSample: Bool) throws -> FashionMNIST {
         let paths = try files.map { name -> String in
             guard let p = path(of: name, in: directory) else {
@@ -87,16 +92,23 @@ public struct FashionMNIST: Sendable {
             }
             return p
         }
-        let data = FashionMNIST(
-            trainImages: try IDX.readImages(paths[0]), trainLabels: try IDX.readLabels(paths[1]),
-            testImages: try IDX.readImages(paths[2]), testLabels: try IDX.readLabels(paths[3]),
-            directory: directory, isBundledSample: isBundledSample)
-        for (images, labels, name) in [(data.trainImages, data.trainLabels, "train"), (data.testImages, data.testLabels, "t10k")] {
-            guard images.shape[0] == labels.shape[0] else {
-                throw DatasetError.malformed(
-                    path: directory, reason: "\(name): \(images.shape[0]) images but \(labels.shape[0]) labels")
-            }
+        let (trainImages, trainLabels) = try readPair(images: paths[0], labels: paths[1])
+        let (testImages, testLabels) = try readPair(images: paths[2], labels: paths[3])
+        return FashionMNIST(trainImages: trainImages, trainLabels: trainLabels, testImages: testImages, testLabels: testLabels,
+                            directory: directory, isBundledSample: isBundledSample)
+    }
+
+    /// One split's images and labels, checked against each other; errors name the file at fault.
+    private static func readPair(images imagesPath: String, labels labelsPath: String) throws -> (Tensor, Tensor) {
+        let images = try IDX.readImages(imagesPath, size: (28, 28))
+        let labels = try IDX.readLabels(labelsPath)
+        guard labels.shape[0] == images.shape[0] else {
+            throw DatasetError.malformed(
+                path: labelsPath, reason: "\(labels.shape[0]) labels for the \(images.shape[0]) images of \(imagesPath)")
         }
-        return data
+        if let (i, label) = labels.integers.enumerated().first(where: { !(0..<classCount).contains($0.element) }) {
+            throw DatasetError.malformed(path: labelsPath, reason: "label \(label) at index \(i) is outside 0..<\(classCount)")
+        }
+        return (images, labels)
     }
 }

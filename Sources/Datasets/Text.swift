@@ -33,6 +33,24 @@ public struct CharacterTokenizer: Tokenizer, Equatable {
         self.unknownID = unknownID
     }
 
+    /// A vocabulary read from outside (e.g. beside a checkpoint), checked rather than trusted:
+    /// it must be non-empty, no character may repeat, and `unknownID` must be one of its ids.
+    /// Errors name `source`, the file the vocabulary came from.
+    public static func validated(characters: [Unicode.Scalar], unknownID: Int? = nil, source: String) throws -> CharacterTokenizer {
+        func invalid(_ reason: String) -> DatasetError { .malformed(path: source, reason: "character vocabulary: \(reason)") }
+        guard !characters.isEmpty else { throw invalid("empty") }
+        var seen: [Unicode.Scalar: Int] = [:]
+        for (id, c) in characters.enumerated() {
+            if let first = seen.updateValue(id, forKey: c) {
+                throw invalid("\(c.escaped(asASCII: true)) repeats (ids \(first) and \(id))")
+            }
+        }
+        if let unknownID, !characters.indices.contains(unknownID) {
+            throw invalid("unknown id \(unknownID) outside 0..<\(characters.count)")
+        }
+        return CharacterTokenizer(characters: characters, unknownID: unknownID)
+    }
+
     public var vocabularySize: Int { characters.count }
 
     public func encode(_ text: String) -> [Int] {
@@ -82,6 +100,20 @@ public struct WordTokenizer: Tokenizer {
         self.words = words
         ids = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.lowercased = lowercased
+    }
+
+    /// A vocabulary read from outside (e.g. beside a checkpoint), checked rather than trusted:
+    /// it must start with `<pad>`, `<unk>`, and no word may be empty or repeat. Errors name
+    /// `source`, the file the vocabulary came from.
+    public static func validated(words: [String], lowercased: Bool = true, source: String) throws -> WordTokenizer {
+        func invalid(_ reason: String) -> DatasetError { .malformed(path: source, reason: "word vocabulary: \(reason)") }
+        guard words.starts(with: [padding, unknown]) else { throw invalid("it must start with \(padding), \(unknown)") }
+        var seen: [String: Int] = [:]
+        for (id, word) in words.enumerated() {
+            guard !word.isEmpty else { throw invalid("word \(id) is empty") }
+            if let first = seen.updateValue(id, forKey: word) { throw invalid("'\(word)' repeats (ids \(first) and \(id))") }
+        }
+        return WordTokenizer(words: words, lowercased: lowercased)
     }
 
     public var vocabularySize: Int { words.count }
@@ -137,15 +169,15 @@ public enum TextCorpus {
         return try load(url.path)
     }
 
-    /// A UTF-8 text file, with a descriptive error when it cannot be read.
+    /// The largest file `load` reads (decompressed, for gzip): 1 GiB.
+    public static let sizeLimit = 1 << 30
+
+    /// A UTF-8 text file (gzip-compressed when its name ends in `.gz`), with a descriptive error
+    /// when it is missing, unreadable, empty, larger than `sizeLimit`, or not valid UTF-8 (the
+    /// first invalid byte named; nothing is replaced).
     public static func load(_ path: String) throws -> String {
-        guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.fileNotFound(path: path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.unreadable(path: path, reason: "permission denied or not a file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DatasetError.malformed(path: path, reason: "not UTF-8 text")
-        }
+        let text = try InputFile.text(of: path, limit: sizeLimit)
+        guard !text.isEmpty else { throw DatasetError.malformed(path: path, reason: "empty file") }
         return text
     }
 }

@@ -4,14 +4,6 @@ import TensorCore
 @testable import Datasets
 
 @Suite struct IDXTests {
-    func temporaryFile(_ bytes: [UInt8], name: String = "test.idx") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
-        return url.path
-    }
-
     @Test func readsAnUncompressedFile() throws {
         // Two 2x3 images: magic 0x00000803, dims 2, 2, 3.
         let path = try temporaryFile([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3] + [0, 51, 102, 153, 204, 255, 1, 2, 3, 4, 5, 6])
@@ -22,7 +14,7 @@ import TensorCore
 
     @Test func rejectsBadFilesWithTheReason() throws {
         let truncated = try temporaryFile([0, 0, 8, 1, 0, 0, 0, 5, 1, 2])
-        #expect(throws: DatasetError.malformed(path: truncated, reason: "header promises 5 elements of shape [5], file holds 2")) {
+        #expect(throws: DatasetError.malformed(path: truncated, reason: "truncated: header promises 5 elements of shape [5], file holds 2")) {
             try IDX.readLabels(truncated)
         }
         let notIDX = try temporaryFile(Array("hello".utf8))
@@ -96,7 +88,7 @@ import TensorCore
         try "1,2\n3\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: DatasetError.malformed(path: path, reason: "line 2 has 1 fields, expected 2")) { try CSV.readMatrix(path) }
         try "1,x\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: DatasetError.malformed(path: path, reason: "line 1: 'x' is not a number")) { try CSV.readMatrix(path) }
+        #expect(throws: DatasetError.malformed(path: path, reason: "line 1, field 2: 'x' is not a number")) { try CSV.readMatrix(path) }
     }
 }
 
