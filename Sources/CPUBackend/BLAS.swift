@@ -41,9 +41,11 @@ public enum BLAS {
             "libmkl_rt.so",
         ]
         #endif
-        if let requested = getenv("DEEPLEARN_BLAS").map({ String(cString: $0) }), !requested.isEmpty {
-            if requested.lowercased() == "none" { return nil }
-            candidates = [requested]
+        var requested: String?
+        if let value = getenv("DEEPLEARN_BLAS").map({ String(cString: $0) }), !value.isEmpty {
+            if value.lowercased() == "none" { return nil }
+            requested = value
+            candidates = [value]
         }
         for name in candidates {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
@@ -52,6 +54,10 @@ public enum BLAS {
                 return Library(name: name, sgemm: unsafeBitCast(symbol, to: Sgemm.self))
             }
             dlclose(handle)
+        }
+        if let requested {
+            warn("DEEPLEARN_BLAS=\(requested.debugDescription) cannot be loaded or has no cblas_sgemm; "
+                + "using the portable Swift matrix product (DEEPLEARN_BLAS=none chooses it without this warning)")
         }
         return nil
     }

@@ -8,11 +8,15 @@ import Darwin
 
 /// Splits large loops over the machine's cores.
 public enum Parallel {
-    /// How many threads large loops use: `DEEPLEARN_THREADS` if set, else the number of online
-    /// processors; read once.
+    /// How many threads large loops use: `DEEPLEARN_THREADS` if set (a whole number in 1...1024),
+    /// else the number of online processors; read once. A value that cannot be used is named in a
+    /// one-line warning on stderr, with what is used instead.
     public static let coreCount: Int = {
-        if let value = getenv("DEEPLEARN_THREADS").flatMap({ Int(String(cString: $0)) }), value > 0 { return value }
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard let raw = getenv("DEEPLEARN_THREADS").map({ String(cString: $0) }), !raw.isEmpty else { return online }
+        if let value = Int(raw), (1...1024).contains(value) { return value }
+        warn("DEEPLEARN_THREADS=\(raw.debugDescription) is not a whole number in 1...1024; using \(online) threads (the online processors)")
+        return online
     }()
 
     /// Below this many elements a loop runs on the calling thread: waking workers costs more.
@@ -58,4 +62,10 @@ public enum Parallel {
 struct UncheckedBox<T>: @unchecked Sendable {
     @usableFromInline let value: T
     @usableFromInline init(_ value: T) { self.value = value }
+}
+
+/// Writes `deeplearn: warning: <message>` as one line on stderr (for settings that cannot be used).
+package func warn(_ message: String) {
+    let line = Array("deeplearn: warning: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

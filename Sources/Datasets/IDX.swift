@@ -59,7 +59,7 @@ public enum IDX {
     public static func readImages(_ path: String) throws -> Tensor { try readImages(path, size: nil) }
 
     /// Images as `readImages(_:)` reads them, each required to be `size` when given.
-    static func readImages(_ path: String, size: (height: Int, width: Int)?) throws -> Tensor {
+    public static func readImages(_ path: String, size: (height: Int, width: Int)?) throws -> Tensor {
         let (shape, bytes) = try readBytes(path)
         guard shape.count == 3 else {
             throw DatasetError.malformed(path: path, reason: "images need 3 dimensions, found shape \(shape)")

@@ -96,6 +96,7 @@ public enum CharacterModels {
         guard cut > recipe.context + 1, ids.count - cut > recipe.context + 1 else {
             throw Failure(description: "the text is too short for windows of \(recipe.context) characters (\(ids.count) characters)")
         }
+        try recipe.validate(validationLength: ids.count - cut)
         let training = LanguageModelBatches(ids: Array(ids[..<cut]), length: recipe.context)
         let validation = Array(ids[cut...])
         let unigram = unigramBits(train: training.ids, validation: validation, vocabularySize: tokenizer.vocabularySize)
@@ -193,9 +194,34 @@ public enum CharacterModels {
               let context = metadata["context"].flatMap(Int.init), let vocabulary = metadata["vocabulary"],
               let width = metadata["width"].flatMap(Int.init), let layers = metadata["layers"].flatMap(Int.init)
         else { throw Failure(description: "\(path): not a checkpoint written by `deeplearn lm train`") }
-        let tokenizer = CharacterTokenizer(characters: Array(vocabulary.unicodeScalars))
-        let model = make(arch, vocabularySize: tokenizer.vocabularySize, context: context, width: width, layers: layers)
-        try Checkpoint.load(path, into: model)
+        let tokenizer = try CharacterTokenizer.validated(characters: Array(vocabulary.unicodeScalars), source: path)
+        // Rebuilt from the architecture, which is checked against the stored tensors, not from
+        // the sizes above: those only have to agree with it.
+        let (network, _) = try Checkpoint.loadModel(path)
+        guard let model = network as? any LanguageModel, model.vocabularySize == tokenizer.vocabularySize,
+              (model is RecurrentLanguageModel) == (arch == "lstm"), context > 0, width > 0, layers > 0
+        else { throw Failure(description: "\(path): the architecture does not match the \(arch) model and vocabulary in the metadata") }
         return (model, tokenizer)
+    }
+}
+
+extension CharacterModels.Recipe {
+    /// Throws unless the recipe can train on a text whose held-out tenth has `validationLength`
+    /// characters (read as `batchSize` streams): sizes within bounds a 2-core machine can hold,
+    /// finite rates. The messages name the command-line flags.
+    func validate(validationLength: Int) throws {
+        func fail(_ message: String) -> CharacterModels.Failure { CharacterModels.Failure(description: message) }
+        guard (1...10_000_000).contains(steps) else { throw fail("--steps must be in 1...10000000, got \(steps)") }
+        guard (1...4096).contains(context) else { throw fail("--context must be in 1...4096, got \(context)") }
+        guard (1...min(4096, validationLength - 1)).contains(batchSize) else {
+            throw fail("--batch-size must be in 1...\(min(4096, validationLength - 1)) for this text (its validation tenth "
+                + "has \(validationLength) characters), got \(batchSize)")
+        }
+        guard (1...4096).contains(width), (1...64).contains(layers) else {
+            throw fail("--width must be in 1...4096 and --layers in 1...64, got \(width) and \(layers)")
+        }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("--learning-rate must be a finite number > 0, got \(learningRate)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("--weight-decay must be a finite number >= 0, got \(weightDecay)") }
+        guard (0..<1).contains(dropout) else { throw fail("--dropout must be in [0, 1), got \(dropout)") }
     }
 }

@@ -17,7 +17,7 @@ public enum ModelZoo {
     }
 
     /// How a zoo model is trained: the defaults of `deeplearn train`, stated in BENCHMARKS.md.
-    public struct Recipe: Sendable, Equatable {
+    public struct Recipe: Sendable, Equatable, Codable {
         public var epochs: Int
         public var optimizer: String
         public var learningRate: Float
@@ -39,6 +39,11 @@ public enum ModelZoo {
 
     /// The augmentations `--augment` applies to 28x28 training images: random horizontal flip
     /// and random crop with 2 pixels of padding.
+    /// A recipe that cannot train: each problem names the setting (as the command-line flag).
+    public struct RecipeError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static let augmentations: [Augmentation] = [.horizontalFlip(), .randomCrop(padding: 2)]
 
     public static let names = ["mlp", "cnn", "cnn-bn", "resnet", "lstm", "gru"]
@@ -131,7 +136,7 @@ public enum ModelZoo {
         }
     }
 
-    private static func check(_ name: String) throws {
+    static func check(_ name: String) throws {
         guard names.contains(name) else { throw UnknownName(kind: "model", name: name, choices: names) }
     }
 
@@ -149,5 +154,24 @@ public enum ModelZoo {
         case "adagrad": return Adagrad(parameters, learningRate: learningRate, weightDecay: weightDecay)
         default: throw UnknownName(kind: "optimizer", name: name, choices: optimizerNames)
         }
+    }
+}
+
+extension ModelZoo.Recipe {
+    /// Throws unless every setting can train: epochs in 1...1,000,000, a known optimizer and
+    /// schedule, a finite learning rate > 0, weight decay >= 0, label smoothing and dropout in
+    /// [0, 1), a clipping norm > 0. The messages name the command-line flags.
+    public func validate() throws {
+        func fail(_ message: String) -> ModelZoo.RecipeError { ModelZoo.RecipeError(description: message) }
+        guard (1...1_000_000).contains(epochs) else { throw fail("--epochs must be in 1...1000000, got \(epochs)") }
+        guard ModelZoo.optimizerNames.contains(optimizer) else {
+            throw fail("unknown optimizer '\(optimizer)'; choose one of \(ModelZoo.optimizerNames.joined(separator: ", "))")
+        }
+        guard ["cosine", "constant"].contains(schedule) else { throw fail("unknown schedule '\(schedule)'; choose cosine or constant") }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("--learning-rate must be a finite number > 0, got \(learningRate)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("--weight-decay must be a finite number >= 0, got \(weightDecay)") }
+        guard (0..<1).contains(labelSmoothing) else { throw fail("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
+        guard (0..<1).contains(dropout) else { throw fail("--dropout must be in [0, 1), got \(dropout)") }
+        if let clipNorm, !(clipNorm.isFinite && clipNorm > 0) { throw fail("the gradient clipping norm must be finite and > 0, got \(clipNorm)") }
     }
 }

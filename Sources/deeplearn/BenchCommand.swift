@@ -15,13 +15,14 @@ struct GemmBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm", abstract: "Time an N x N float32 matrix product (median GFLOP/s).")
 
-    @Option(help: "Matrix size N.") var size = 1024
-    @Option(help: "Timed runs (at least 5), after 2 warm-up runs.") var runs = 10
+    @Option(parsing: .unconditional, help: "Matrix size N.") var size = 1024
+    @Option(parsing: .unconditional, help: "Timed runs (at least 5), after 2 warm-up runs.") var runs = 10
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
-        guard size > 0 else { throw ValidationError("--size must be positive, got \(size)") }
-        guard runs >= 5 else { throw ValidationError("--runs must be at least 5, got \(runs)") }
+        // Three 8192 x 8192 matrices take 768 MiB.
+        try check(size, in: 1...8192, "--size")
+        try check(runs, in: 5...10_000, "--runs")
     }
 
     func run() { report(Benchmark.gemm(size: size, runs: runs), json: json) }
@@ -32,12 +33,13 @@ struct OpsBench: ParsableCommand {
         commandName: "ops",
         abstract: "Per-op overhead: microseconds to add two 1-element tensors, without and with recording.")
 
-    @Option(help: "Additions per timed run.") var iterations = 200_000
-    @Option(help: "Timed runs (median reported).") var runs = 7
+    @Option(parsing: .unconditional, help: "Additions per timed run.") var iterations = 200_000
+    @Option(parsing: .unconditional, help: "Timed runs (median reported).") var runs = 7
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
-        guard iterations > 0, runs > 0 else { throw ValidationError("--iterations and --runs must be positive") }
+        try check(iterations, in: 1...100_000_000, "--iterations")
+        try check(runs, in: 1...10_000, "--runs")
     }
 
     func run() { report(Benchmark.ops(iterations: iterations, runs: runs), json: json) }
@@ -49,8 +51,8 @@ struct TrainingBench: ParsableCommand {
         abstract: "Train a zoo model with Adam 1e-3, batch 128, on Fashion-MNIST; time each epoch (`bench mlp`, `bench cnn`, ...).")
 
     @Argument(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model: String
-    @Option(help: "Epochs to time.") var epochs = 1
-    @Option(help: "Examples per step.") var batchSize = 128
+    @Option(parsing: .unconditional, help: "Epochs to time.") var epochs = 1
+    @Option(parsing: .unconditional, help: "Examples per step.") var batchSize = 128
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -58,7 +60,8 @@ struct TrainingBench: ParsableCommand {
         guard ModelZoo.names.contains(model) else {
             throw ValidationError("unknown benchmark '\(model)'; choose gemm, ops, inference or a model: \(ModelZoo.names.joined(separator: ", "))")
         }
-        guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+        try check(epochs, in: 1...1000, "--epochs")
+        try check(batchSize, in: 1...60_000, "--batch-size")
     }
 
     func run() {
@@ -73,13 +76,13 @@ struct InferenceBench: ParsableCommand {
         abstract: "Inference speed of a zoo model: batch-1 latency and batch-1000 throughput on test images.")
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "cnn"
-    @Option(help: "Timed runs (median reported).") var runs = 20
+    @Option(parsing: .unconditional, help: "Timed runs (median reported).") var runs = 20
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard ModelZoo.names.contains(model) else { throw ValidationError("unknown model '\(model)'") }
-        guard runs >= 5 else { throw ValidationError("--runs must be at least 5") }
+        try check(runs, in: 5...10_000, "--runs")
     }
 
     func run() {

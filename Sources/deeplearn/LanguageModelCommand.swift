@@ -26,11 +26,11 @@ struct LanguageModelTrain: ParsableCommand {
 
     @Option(help: "Architecture: lstm or transformer.") var arch = "lstm"
     @Option(help: "A UTF-8 text file to train on instead of the bundled Shakespeare.") var text: String?
-    @Option(help: "Optimizer steps.") var steps: Int?
-    @Option(help: "Characters per window.") var context: Int?
-    @Option(help: "The LSTM's hidden size or the transformer's model dimension (a multiple of 32).") var width: Int?
-    @Option(help: "LSTM layers or transformer blocks.") var layers: Int?
-    @Option(help: "Measure validation every this many steps (0: only at the end).") var evalEvery = 250
+    @Option(parsing: .unconditional, help: "Optimizer steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: "Characters per window.") var context: Int?
+    @Option(parsing: .unconditional, help: "The LSTM's hidden size or the transformer's model dimension (a multiple of 32).") var width: Int?
+    @Option(parsing: .unconditional, help: "LSTM layers or transformer blocks.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Measure validation every this many steps (0: only at the end).") var evalEvery = 250
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
@@ -81,14 +81,14 @@ struct LanguageModelSample: ParsableCommand {
         commandName: "sample", abstract: "Generate text from a checkpoint written by `lm train`.")
 
     @Option(help: "A checkpoint written by lm train.") var checkpoint: String
-    @Option(help: "Characters to generate.") var length = 500
-    @Option(help: "Softmax temperature (0: always the most likely character).") var temperature: Float = 0.8
+    @Option(parsing: .unconditional, help: "Characters to generate.") var length = 500
+    @Option(parsing: .unconditional, help: "Softmax temperature (0: always the most likely character).") var temperature: Float = 0.8
     @Option(help: "Text to start from.") var prompt = "\n"
-    @Option(help: "Seed for sampling.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed for sampling.") var seed: UInt64 = 0
 
     func validate() throws {
-        guard length > 0 else { throw ValidationError("--length must be positive, got \(length)") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be at least 0, got \(temperature)") }
+        try check(length, in: 1...10_000_000, "--length")
+        guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number >= 0, got \(temperature)") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
     }
 

@@ -14,20 +14,21 @@ struct Seq2SeqCommand: ParsableCommand {
             """)
 
     @Option(help: "reverse or sort.") var task = "reverse"
-    @Option(help: "Optimizer steps.") var steps = 1000
-    @Option(help: "Strings per step.") var batchSize = 64
-    @Option(help: "Peak learning rate.") var learningRate: Float = 2e-3
-    @Option(help: "Beam width for the beam-search evaluation.") var beamWidth = 4
-    @Option(help: "Test strings decoded by beam search as well (beam search runs one string at a time).") var beamExamples = 200
-    @Option(help: "Seed for initialization and data.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Optimizer steps.") var steps = 1000
+    @Option(parsing: .unconditional, help: "Strings per step.") var batchSize = 64
+    @Option(parsing: .unconditional, help: "Peak learning rate.") var learningRate: Float = 2e-3
+    @Option(parsing: .unconditional, help: "Beam width for the beam-search evaluation.") var beamWidth = 4
+    @Option(parsing: .unconditional, help: "Test strings decoded by beam search as well (beam search runs one string at a time).") var beamExamples = 200
+    @Option(parsing: .unconditional, help: "Seed for initialization and data.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object at the end instead of progress.") var json = false
 
     func validate() throws {
         guard DigitTask.tasks.contains(task) else { throw ValidationError("unknown task '\(task)'; choose reverse or sort") }
-        guard steps > 0, batchSize > 0, beamWidth > 0, beamExamples >= 0 else {
-            throw ValidationError("--steps, --batch-size and --beam-width must be positive, --beam-examples at least 0")
-        }
-        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+        try check(steps, in: 1...10_000_000, "--steps")
+        try check(batchSize, in: 1...65_536, "--batch-size")
+        try check(beamWidth, in: 1...256, "--beam-width")
+        try check(beamExamples, in: 0...100_000, "--beam-examples")
+        guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate)") }
     }
 
     func run() {

@@ -28,20 +28,31 @@ func loadFashionMNIST(_ directory: String?) -> FashionMNIST {
     orFail { try FashionMNIST.load(directory: directory) }
 }
 
+/// Throws naming `flag` unless `value` is in `range`.
+func check(_ value: Int, in range: ClosedRange<Int>, _ flag: String) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+    }
+}
+
 /// The options `train` and `lm train` share; unset ones take the model's recipe.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Examples (train) or windows (lm train) per step.") var batchSize: Int?
-    @Option(help: "Initial (peak) learning rate.") var learningRate: Float?
-    @Option(help: "Weight decay (decoupled for adamw, L2 otherwise).") var weightDecay: Float?
-    @Option(help: "Dropout rate in training (0 for none).") var dropout: Float?
-    @Option(help: "Seed for initialization, shuffling, dropout and sampling.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Examples (train) or windows (lm train) per step.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Initial (peak) learning rate.") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Weight decay (decoupled for adamw, L2 otherwise).") var weightDecay: Float?
+    @Option(parsing: .unconditional, help: "Dropout rate in training (0 for none).") var dropout: Float?
+    @Option(parsing: .unconditional, help: "Seed for initialization, shuffling, dropout and sampling.") var seed: UInt64 = 0
     @Option(help: "Where to write the checkpoint (safetensors).") var output: String?
     @Flag(help: "Print one JSON object at the end instead of progress.") var json = false
 
     func validate() throws {
-        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-        if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must be at least 0, got \(weightDecay)") }
+        if let batchSize { try check(batchSize, in: 1...1 << 20, "--batch-size") }
+        if let learningRate, !(learningRate.isFinite && learningRate > 0) {
+            throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate)")
+        }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
+            throw ValidationError("--weight-decay must be a finite number >= 0, got \(weightDecay)")
+        }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
     }
 

@@ -14,16 +14,29 @@ struct TrainCommand: ParsableCommand {
             but never used to choose anything.
             """)
 
-    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "mlp"
-    @Option(help: "Passes over the training set.") var epochs: Int?
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")) (default mlp).") var model: String?
+    @Option(parsing: .unconditional, help: "Passes over the training set.") var epochs: Int?
     @Option(help: "Optimizer: \(ModelZoo.optimizerNames.joined(separator: ", ")).") var optimizer: String?
     @Option(help: "Learning-rate schedule over epochs: cosine or constant.") var schedule: String?
-    @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float?
+    @Option(parsing: .unconditional, help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float?
     @Flag(inversion: .prefixedNo, help: "Augment training images (horizontal flip, random crop with padding 2).") var augment: Bool?
     @Option(help: "Directory holding the four Fashion-MNIST IDX files (optionally .gz).") var data: String?
+    @Option(help: "Continue the run that wrote this checkpoint from its next epoch (its recipe, seed and optimizer state); --epochs may extend it, --output redirect it.")
+    var resume: String?
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
+        if resume != nil {
+            let fixed: [(String, Bool)] = [
+                ("--model", model != nil), ("--optimizer", optimizer != nil), ("--schedule", schedule != nil),
+                ("--label-smoothing", labelSmoothing != nil), ("--augment", augment != nil), ("--batch-size", options.batchSize != nil),
+                ("--learning-rate", options.learningRate != nil), ("--weight-decay", options.weightDecay != nil),
+                ("--dropout", options.dropout != nil)]
+            if let (flag, _) = fixed.first(where: \.1) {
+                throw ValidationError("--resume continues the saved recipe; \(flag) cannot change it")
+            }
+        }
+        let model = self.model ?? "mlp"
         guard ModelZoo.names.contains(model) else {
             throw ValidationError("unknown model '\(model)'; choose one of \(ModelZoo.names.joined(separator: ", "))")
         }
@@ -33,10 +46,26 @@ struct TrainCommand: ParsableCommand {
         if let schedule, !["cosine", "constant"].contains(schedule) {
             throw ValidationError("unknown schedule '\(schedule)'; choose cosine or constant")
         }
-        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        if let epochs { try check(epochs, in: 1...1_000_000, "--epochs") }
+        if let labelSmoothing, !(0..<1).contains(labelSmoothing) {
+            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
+        }
     }
 
     func run() throws {
+        let model = self.model ?? "mlp"
+        let dataset = loadFashionMNIST(data)
+        let say = options.say
+        say("data: \(dataset.directory)\(dataset.isBundledSample ? " (bundled sample)" : "")"
+            + " — \(dataset.trainImages.shape[0]) training, \(dataset.testImages.shape[0]) test images")
+        if let resume {
+            let outputPath = options.output ?? resume
+            let result = orFail {
+                try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json, progress: say)
+            }
+            finish(result, model: (try? SafeTensors.load(outputPath).metadata["model"]) ?? "unknown", outputPath: outputPath, dataset: dataset)
+            return
+        }
         var recipe = try ModelZoo.recipe(for: model)
         recipe.epochs = epochs ?? recipe.epochs
         recipe.optimizer = optimizer ?? recipe.optimizer
@@ -47,15 +76,15 @@ struct TrainCommand: ParsableCommand {
         recipe.labelSmoothing = labelSmoothing ?? recipe.labelSmoothing
         recipe.augment = augment ?? recipe.augment
         let outputPath = options.output ?? "runs/\(model).safetensors"
-
-        let dataset = loadFashionMNIST(data)
-        let say = options.say
-        say("data: \(dataset.directory)\(dataset.isBundledSample ? " (bundled sample)" : "")"
-            + " — \(dataset.trainImages.shape[0]) training, \(dataset.testImages.shape[0]) test images")
         let result = orFail {
             try ModelZoo.train(model, recipe: recipe, batchSize: options.batchSize ?? 128, data: dataset, seed: options.seed,
                                checkpoint: outputPath, showProgressBar: !options.json, progress: say)
         }
+        finish(result, model: model, outputPath: outputPath, dataset: dataset)
+    }
+
+    private func finish(_ result: ModelZoo.TrainingResult, model: String, outputPath: String, dataset: FashionMNIST) {
+        let say = options.say
         if options.json {
             report(["model": model, "test_accuracy": result.testAccuracy, "test_loss": result.testLoss,
                     "epoch_seconds": result.epochSeconds, "parameters": result.network.parameterCount(),
