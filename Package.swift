@@ -44,6 +44,10 @@ let package = Package(
         .executableTarget(name: "keras-style-example", dependencies: ["DeepLearning"], path: "Examples/KerasStyle"),
         .executableTarget(name: "pytorch-style-example", dependencies: ["DeepLearning"], path: "Examples/PyTorchStyle"),
         .executableTarget(name: "custom-layer-example", dependencies: ["DeepLearning"], path: "Examples/CustomLayer"),
+        // The seeded mutation fuzzer over every file the command-line tool reads (Fuzz/README.md).
+        // A single-file tool whose worker threads share counters under a lock: Swift 5 mode.
+        .executableTarget(name: "deeplearn-fuzz", dependencies: ["DeepLearning"], path: "Fuzz/Sources",
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
         // expectClose, gradcheck: shared by the test targets.
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "CSIMD"]),

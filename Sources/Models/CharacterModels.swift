@@ -148,7 +148,8 @@ public enum CharacterModels {
             if evalEvery > 0 && done % evalEvery == 0 && done < recipe.steps {
                 // A quick look at the first tenth of the validation text; all of it at the end.
                 model.eval()
-                let bpc = model.bitsPerToken(text: Array(validation.prefix(validation.count / 10)), batchSize: 8)
+                let part = Array(validation.prefix(Swift.max(validation.count / 10, 9)))
+                let bpc = model.bitsPerToken(text: part, batchSize: Swift.min(8, part.count - 1))
                 model.train()
                 let trainBits = losses[reported...].reduce(0, +) / Float(done - reported)
                 reported = done
@@ -159,7 +160,7 @@ public enum CharacterModels {
         }
         let seconds = Date().timeIntervalSince(start)
         model.eval()
-        let bpc = model.bitsPerToken(text: validation, batchSize: 64)
+        let bpc = model.bitsPerToken(text: validation, batchSize: Swift.min(64, validation.count - 1))
         progress("validation: \(String(format: "%.3f", bpc)) bits/char (unigram \(String(format: "%.3f", unigram))) after \(Int(seconds))s")
         return TrainingResult(model: model, tokenizer: tokenizer, validationBits: bpc, unigramBits: unigram, seconds: seconds,
                               losses: losses, curve: curve)

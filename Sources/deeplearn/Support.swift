@@ -13,10 +13,20 @@ func orFail<T>(_ body: () throws -> T) -> T {
     do { return try body() } catch { fail("\(error)") }
 }
 
-/// Prints `fields` as one JSON object with sorted keys, or as aligned `key: value` lines.
+/// Prints `fields` as one JSON object with sorted keys, or as aligned `key: value` lines. JSON
+/// has no NaN or infinity: those numbers (a loss that diverged) are written as `null`.
 func report(_ fields: [String: Any], json: Bool = true) {
+    func finite(_ value: Any) -> Any {
+        switch value {
+        case let x as Float: return x.isFinite ? x : NSNull()
+        case let x as Double: return x.isFinite ? x : NSNull()
+        case let xs as [Any]: return xs.map(finite)
+        case let d as [String: Any]: return d.mapValues(finite)
+        default: return value
+        }
+    }
     if json {
-        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        let data = orFail { try JSONSerialization.data(withJSONObject: finite(fields), options: [.sortedKeys]) }
         print(String(decoding: data, as: UTF8.self))
     } else {
         for key in fields.keys.sorted() { print("\(key): \(fields[key]!)") }
