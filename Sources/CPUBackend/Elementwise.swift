@@ -8,6 +8,8 @@ import Darwin
 
 /// Pointwise functions of one argument.
 public enum UnaryFunction: Sendable, Hashable {
+    /// `relu` is `max(x, 0)` and `sign` is -1, 0 or 1; both keep NaN (as PyTorch's `relu` and
+    /// NumPy's `sign` do).
     case negate, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, abs, relu, erf, sign
     /// `x Φ(x) = x (1 + erf(x/√2)) / 2`, the exact GELU, in one sweep.
     case gelu
@@ -17,7 +19,8 @@ public enum UnaryFunction: Sendable, Hashable {
 public enum BinaryFunction: Sendable, Hashable {
     case add, subtract, multiply, divide, pow, maximum, minimum
     case equal, notEqual, less, lessEqual, greater, greaterEqual
-    /// `b > 0 ? a : 0`: ReLU's backward pass in one sweep (a is the gradient, b the input).
+    /// `b <= 0 ? 0 : a`: ReLU's backward pass in one sweep (a is the gradient, b the input); a NaN
+    /// input lets the gradient through, as PyTorch's `threshold_backward` does.
     case reluGradient
     /// `a (Φ(b) + b φ(b))`: GELU's backward pass in one sweep (a is the gradient, b the input).
     case geluGradient
@@ -45,9 +48,10 @@ public enum Elementwise {
             case .tanh: VectorMath.map(n, x, y, VectorMath.tanh)
             case .sigmoid: VectorMath.map(n, x, y, VectorMath.sigmoid)
             case .abs: map(n, x, y) { Swift.abs($0) }
-            case .relu: map(n, x, y) { $0 > 0 ? $0 : 0 }
+            // `<=` is false for NaN, which passes through; -0 becomes +0 as before.
+            case .relu: map(n, x, y) { $0 <= 0 ? 0 : $0 }
             case .erf: map(n, x, y) { erff($0) }
-            case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            case .sign: map(n, x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0 == 0 ? 0 : $0)) }
             case .gelu:
                 #if arch(x86_64)
                 if VectorMath.usesAVX2 { csimd_gelu(x, y, n); break }
@@ -117,16 +121,15 @@ public enum Elementwise {
         case .multiply: zip(n, a, sa, b, sb, y) { $0 * $1 }
         case .divide: zip(n, a, sa, b, sb, y) { $0 / $1 }
         case .pow: zip(n, a, sa, b, sb, y) { powf($0, $1) }
-        // NaN propagates, as in PyTorch's maximum and minimum.
-        case .maximum: zip(n, a, sa, b, sb, y) { $0.isNaN || $0 > $1 ? $0 : $1 }
-        case .minimum: zip(n, a, sa, b, sb, y) { $0.isNaN || $0 < $1 ? $0 : $1 }
+        case .maximum: zip(n, a, sa, b, sb, y, Float.propagatingMaximum)
+        case .minimum: zip(n, a, sa, b, sb, y, Float.propagatingMinimum)
         case .equal: zip(n, a, sa, b, sb, y) { $0 == $1 ? 1 : 0 }
         case .notEqual: zip(n, a, sa, b, sb, y) { $0 != $1 ? 1 : 0 }
         case .less: zip(n, a, sa, b, sb, y) { $0 < $1 ? 1 : 0 }
         case .lessEqual: zip(n, a, sa, b, sb, y) { $0 <= $1 ? 1 : 0 }
         case .greater: zip(n, a, sa, b, sb, y) { $0 > $1 ? 1 : 0 }
         case .greaterEqual: zip(n, a, sa, b, sb, y) { $0 >= $1 ? 1 : 0 }
-        case .reluGradient: zip(n, a, sa, b, sb, y) { $1 > 0 ? $0 : 0 }
+        case .reluGradient: zip(n, a, sa, b, sb, y) { $1 <= 0 ? 0 : $0 }
         case .geluGradient:
             if sa == 1 && sb == 1 {
                 #if arch(x86_64)
@@ -188,6 +191,17 @@ public enum Elementwise {
             }
         }
     }
+}
+
+extension Float {
+    /// The larger of `a` and `b`, NaN when either is (PyTorch's `maximum`): `Swift.max` and
+    /// `a > b ? a : b` return the other operand when one is NaN. Ties give `b`, as `Swift.max` does.
+    @inline(__always)
+    static func propagatingMaximum(_ a: Float, _ b: Float) -> Float { a.isNaN || a > b ? a : b }
+
+    /// The smaller of `a` and `b`, NaN when either is (PyTorch's `minimum`).
+    @inline(__always)
+    static func propagatingMinimum(_ a: Float, _ b: Float) -> Float { a.isNaN || a < b ? a : b }
 }
 
 extension UnaryFunction {

@@ -59,7 +59,7 @@ extension FusedUpdates {
             if decoupled { w[j] -= lr * wd * w[j] } else { g += wd * w[j] }
             m[j] = b1 * m[j] + (1 - b1) * g
             v[j] = b2 * v[j] + (1 - b2) * g * g
-            vMax[j] = Swift.max(vMax[j], v[j])
+            vMax[j] = .propagatingMaximum(vMax[j], v[j])   // a NaN stays, as torch.maximum
             w[j] -= stepSize * m[j] / ((vMax[j] / correction2).squareRoot() + eps)
         }
     }

@@ -1,6 +1,6 @@
 import CPUBackend
 
-/// max(x, 0).
+/// max(x, 0); NaN stays NaN (and its gradient passes through, as in PyTorch).
 public func relu(_ x: Tensor) -> Tensor { unaryOp(.relu, x, "relu") }
 
 /// 1 / (1 + e⁻ˣ), computed without overflow.

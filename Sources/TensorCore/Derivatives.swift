@@ -35,11 +35,12 @@ extension Op {
                 let db = b.node == nil ? nil : TensorCore.select(a .== 0, Tensor(0), g * y * log(a))
                 return [da, db]
             case .maximum, .minimum:
-                // The larger (smaller) input takes the gradient; ties split it, as in PyTorch.
-                let wins = f == .maximum ? (a .> b) : (a .< b)
+                // The larger (smaller) input takes the gradient; ties split it, and where either
+                // is NaN (no order) both take it in full, as in PyTorch.
+                let aLoses = f == .maximum ? (a .< b) : (a .> b)
+                let bLoses = f == .maximum ? (a .> b) : (a .< b)
                 let ties = (a .== b) * 0.5
-                let share = wins + ties
-                return [g * share, g * (1 - share)]
+                return [g * (1 - aLoses - ties), g * (1 - bLoses - ties)]
             case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .reluGradient:
                 return [nil, nil]                                      // piecewise constant; never recorded
             case .geluGradient:
@@ -53,8 +54,9 @@ extension Op {
             case .sum:
                 return [g.expanded(to: x.shape)]                       // each input adds once
             case .max, .min:
-                // The extreme elements share the gradient equally.
-                let mask = x .== y
+                // The extreme elements share the gradient equally; a NaN result is shared by
+                // the NaNs it came from (as PyTorch does), not spread as 0/0 over the slice.
+                let mask = (x .== y) + (x .!= x) * (y .!= y)
                 return [g * mask / mask.sum(along: reducedAxes(x.shape, y.shape), keepingDims: true)]
             }
         case .matmul(let a, let b, let tA, let tB):

@@ -111,16 +111,17 @@ public func tanh(_ x: Tensor) -> Tensor { unaryOp(.tanh, x, "tanh") }
 public func erf(_ x: Tensor) -> Tensor { unaryOp(.erf, x, "erf") }
 /// |x|, elementwise (gradient sign(x), 0 at 0).
 public func abs(_ x: Tensor) -> Tensor { unaryOp(.abs, x, "abs") }
-/// -1, 0 or 1 by the sign of each element; not differentiable.
+/// -1, 0 or 1 by the sign of each element, NaN for NaN (as NumPy); not differentiable.
 public func sign(_ x: Tensor) -> Tensor { unaryOp(.sign, x, "sign") }
 
 /// aᵇ, elementwise with broadcasting.
 public func pow(_ a: Tensor, _ b: Tensor) -> Tensor { binaryOp(.pow, a, b, "pow") }
 /// aᵇ for a scalar exponent.
 public func pow(_ a: Tensor, _ b: Float) -> Tensor { pow(a, Tensor(b)) }
-/// The larger of each pair (NaN wins; ties share the gradient).
+/// The larger of each pair (NaN wins, and both inputs of a NaN pair take the gradient; ties
+/// share it).
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { binaryOp(.maximum, a, b, "maximum") }
-/// The smaller of each pair (NaN wins; ties share the gradient).
+/// The smaller of each pair (NaN wins, as in `maximum`; ties share the gradient).
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { binaryOp(.minimum, a, b, "minimum") }
 public func maximum(_ a: Tensor, _ b: Float) -> Tensor { maximum(a, Tensor(b)) }
 public func minimum(_ a: Tensor, _ b: Float) -> Tensor { minimum(a, Tensor(b)) }
@@ -138,7 +139,7 @@ public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
 }
 
 extension Tensor {
-    /// Each element limited to `[min, max]`.
+    /// Each element limited to `[min, max]`; NaN stays NaN.
     public func clamped(min lower: Float? = nil, max upper: Float? = nil) -> Tensor {
         var y = self
         if let lower { y = maximum(y, lower) }

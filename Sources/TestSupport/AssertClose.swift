@@ -2,11 +2,25 @@ import Testing
 import TensorCore
 
 /// The largest elementwise `|a - b| - (atol + rtol * |b|)`; at most 0 when `a` is close to `b`.
+///
+/// NaN and the infinities have no distance: where `b` is NaN, `a` must be NaN too, where `b` is
+/// infinite `a` must be the same infinity, and where `b` is finite `a` must be finite. A pair
+/// that breaks this counts as `+infinity`, so a NaN can never slip through the comparison.
 public func closenessExcess(_ a: [Float], _ b: [Float], atol: Float, rtol: Float) -> Float {
-    zip(a, b).map { Swift.abs($0 - $1) - (atol + rtol * Swift.abs($1)) }.max() ?? 0
+    var worst: Float?
+    for (x, y) in zip(a, b) {
+        if !x.isFinite || !y.isFinite {
+            if (x.isNaN && y.isNaN) || (x.isInfinite && x == y) { continue }
+            return .infinity
+        }
+        let excess = Swift.abs(x - y) - (atol + rtol * Swift.abs(y))
+        worst = Swift.max(worst ?? excess, excess)
+    }
+    return worst ?? 0
 }
 
-/// Expects `actual` to have `expected`'s shape and elements within `atol + rtol * |expected|`.
+/// Expects `actual` to have `expected`'s shape and elements within `atol + rtol * |expected|`;
+/// a NaN or infinity matches only the same in `expected` at the same position.
 public func expectClose(
     _ actual: Tensor, _ expected: Tensor, atol: Float = 1e-5, rtol: Float = 1e-5,
     sourceLocation: SourceLocation = #_sourceLocation

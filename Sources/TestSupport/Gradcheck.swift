@@ -3,7 +3,8 @@ import TensorCore
 /// The outcome of comparing backward-mode gradients with central finite differences.
 public struct GradcheckResult: CustomStringConvertible, Sendable {
     /// The largest `|numerical - analytical| / (absoluteTolerance + relativeTolerance * |numerical|)`;
-    /// at most 1 means every element agrees within tolerance.
+    /// at most 1 means every element agrees within tolerance. Infinite where either gradient
+    /// holds a NaN or an infinity.
     public let worstRatio: Double
     /// Which input and element gave `worstRatio`, with both values.
     public let worst: String
@@ -53,7 +54,9 @@ public func gradcheck(
             let down = objective(xs)
             let numerical = (up - down) / (Double(hi) - Double(lo))
             let error = Swift.abs(numerical - Double(analytical[j]))
-            let ratio = error / (absoluteTolerance + relativeTolerance * Swift.abs(numerical))
+            // A NaN or infinity on either side is a failure (NaN would compare false with everything).
+            let ratio = numerical.isFinite && analytical[j].isFinite
+                ? error / (absoluteTolerance + relativeTolerance * Swift.abs(numerical)) : .infinity
             if ratio > worstRatio {
                 worstRatio = ratio
                 worst = "input \(i) element \(j): numerical \(numerical), analytical \(analytical[j])"

@@ -115,11 +115,35 @@ public final class ReduceLROnPlateau: Callback {
     }
 }
 
-/// Stops training as soon as a batch's loss is NaN or infinite.
+/// Stops training as soon as a batch's loss is NaN or infinite, and reports it: where and
+/// what (`stoppedEpoch`, `stoppedBatch`, `invalidLoss`) and, when training ends, a line through
+/// the model's progress output.
 public final class TerminateOnNaN: Callback {
+    public private(set) var stoppedEpoch: Int?
+    public private(set) var stoppedBatch: Int?
+    public private(set) var invalidLoss: Float?
+    private var epoch = 0
+
     public init() {}
+
+    public func onTrainBegin(model: Model) {
+        stoppedEpoch = nil; stoppedBatch = nil; invalidLoss = nil; epoch = 0
+    }
+
+    public func onEpochBegin(_ epoch: Int, model: Model) { self.epoch = epoch }
+
     public func onBatchEnd(_ batch: Int, logs: [String: Float], model: Model) {
-        if let loss = logs["loss"], !loss.isFinite { model.stopTraining = true }
+        guard let loss = logs["loss"], !loss.isFinite, invalidLoss == nil else { return }
+        stoppedEpoch = epoch
+        stoppedBatch = batch
+        invalidLoss = loss
+        model.stopTraining = true
+    }
+
+    public func onTrainEnd(model: Model) {
+        guard let invalidLoss, let stoppedEpoch, let stoppedBatch else { return }
+        let loss = invalidLoss.isNaN ? "nan" : "\(invalidLoss)"   // not "-nan" for a NaN with its sign bit set
+        model.progressOutput?("TerminateOnNaN: loss \(loss) at batch \(stoppedBatch + 1) of epoch \(stoppedEpoch + 1); training stopped", "\n")
     }
 }
 

@@ -120,9 +120,84 @@ import TensorCore
             let zeros = erased.filter { $0 == 0 }.count
             #expect(zeros > 0 && zeros <= 32)
         }
-        // A quarter turn of a symmetric square keeps its centre.
-        let rotated = augmented(x, [.rotation(degrees: 30)], shape: (1, 8, 8))
-        #expect(rotated[3 * 8 + 3] > 0.99)
+    }
+
+    /// A `height` x `width` plane of zeros with 1 at (`row`, `column`); nothing where that is outside.
+    func dot(_ row: Int, _ column: Int, height: Int = 10, width: Int = 10) -> [Float] {
+        var x = [Float](repeating: 0, count: height * width)
+        if (0..<height).contains(row) && (0..<width).contains(column) { x[row * width + column] = 1 }
+        return x
+    }
+
+    @Test func shiftMovesEachPixelByTheOffset() {
+        func shifted(_ x: [Float], channels: Int = 1, dy: Int, dx: Int) -> [Float] {
+            var x = x
+            x.withUnsafeMutableBufferPointer { Augmentation.shift($0, channels: channels, height: 10, width: 10, dy: dy, dx: dx) }
+            return x
+        }
+        #expect(shifted(dot(2, 3), dy: 4, dx: -2) == dot(6, 1))
+        #expect(shifted(dot(2, 3), dy: -2, dx: 6) == dot(0, 9))
+        #expect(shifted(dot(2, 3), dy: -3, dx: 0) == dot(-1, 3))   // moved out: all zeros
+        // Each channel moves by the same offset.
+        #expect(shifted(dot(2, 3) + dot(7, 8), channels: 2, dy: 1, dx: 1) == dot(3, 4) + dot(8, 9))
+    }
+
+    @Test func translationMovesAPixelByTheOffsetItsSeedDraws() {
+        var offsets = Set<[Int]>()
+        for seed in 0..<8 as Range<UInt64> {
+            // As `apply` draws them: dy, then dx, each uniform in -2...2 (20% of 10 pixels).
+            var rng = RandomGenerator(seed: seed)
+            let dy = Int(rng.next() % 5) - 2, dx = Int(rng.next() % 5) - 2
+            let moved = augmented(image(dot(5, 4)), [.translation(fraction: 0.2)], shape: (1, 10, 10), seed: seed)
+            #expect(moved == dot(5 + dy, 4 + dx), "seed \(seed): want the pixel at (\(5 + dy), \(4 + dx))")
+            offsets.insert([dy, dx])
+        }
+        #expect(offsets.count > 2, "the seeds draw different offsets: \(offsets)")
+    }
+
+    func rotated(_ x: [Float], size: Int = 8, radians angle: Float) -> [Float] {
+        var x = x
+        x.withUnsafeMutableBufferPointer { Augmentation.rotate($0, channels: 1, height: size, width: size, angle: angle) }
+        return x
+    }
+
+    /// The intensity-weighted centre of a plane, as (row, column).
+    func centroid(_ x: [Float], width: Int = 8) -> (Float, Float) {
+        let total = x.reduce(0, +)
+        let row = x.indices.reduce(0) { $0 + Float($1 / width) * x[$1] } / total
+        let column = x.indices.reduce(0) { $0 + Float($1 % width) * x[$1] } / total
+        return (row, column)
+    }
+
+    @Test func rotationTurnsAPixelAboutTheCentre() {
+        // About the centre (3.5, 3.5) of 8 x 8, counterclockwise as displayed (rows run down):
+        // (1, 2) goes to (5, 1) by a quarter turn, to (2, 6) by a quarter turn back, to (6, 5) by a half turn.
+        for (degrees, row, column) in [(90, 5, 1), (-90, 2, 6), (180, 6, 5)] as [(Float, Int, Int)] {
+            let turned = rotated(dot(1, 2, height: 8, width: 8), radians: degrees * .pi / 180)
+            let want = dot(row, column, height: 8, width: 8)
+            #expect(zip(turned, want).allSatisfy { Swift.abs($0 - $1) < 1e-5 }, "\(degrees)°: \(turned)")
+        }
+    }
+
+    @Test func rotationTurnsByTheAngleItsSeedDraws() {
+        var angles = Set<Float>()
+        for seed in 0..<6 as Range<UInt64> {
+            // As `apply` draws it: uniform in ±90°.
+            var rng = RandomGenerator(seed: seed)
+            let angle = (rng.nextUnitFloat() * 2 - 1) * 90 * Float.pi / 180
+            let source = dot(1, 2, height: 8, width: 8)
+            let turned = augmented(image(source), [.rotation(degrees: 90)], shape: (1, 8, 8), seed: seed)
+            #expect(turned == rotated(source, radians: angle), "seed \(seed): angle \(angle)")
+            // Where the pixel's centre should go, (ry, rx) = R(angle) (-2.5, -1.5) about the centre; bilinear
+            // sampling spreads it over its neighbours but keeps their centroid within a fraction of a pixel.
+            let (c, s) = (cosf(angle), sinf(angle))
+            let (row, column) = (3.5 + c * -2.5 - s * -1.5, 3.5 + s * -2.5 + c * -1.5)
+            let (cy, cx) = centroid(turned)
+            #expect(Swift.abs(cy - row) < 0.3 && Swift.abs(cx - column) < 0.3,
+                    "seed \(seed), \(angle * 180 / .pi)°: centroid (\(cy), \(cx)), want (\(row), \(column))")
+            angles.insert(angle)
+        }
+        #expect(angles.count == 6)
     }
 
     @Test func sameSeedSameAugmentedBatches() {

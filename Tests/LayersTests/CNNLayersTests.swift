@@ -90,6 +90,22 @@ func floats(_ v: [Double]) -> [Float] { v.map(Float.init) }
         for plane in dropped.reshaped(to: [64, 4]).scalars.chunked(4) { #expect(Set(plane).count == 1) }
     }
 
+    @Test func poolingAndActivationLayersPassNaNOn() {
+        // One NaN in channel 1 of image 0.
+        var values = (0..<32).map { Float($0 % 7) - 3 }
+        values[13] = .nan
+        let x = Tensor(values, shape: [2, 2, 2, 4])
+        let globalMax = GlobalPool(.max)(x).scalars
+        #expect(globalMax.map(\.isNaN) == [false, true, false, false])
+        #expect(GlobalPool(.average)(x).scalars.map(\.isNaN) == [false, true, false, false])
+        #expect(MaxPool2D(2)(x).scalars.map(\.isNaN) == [false, false, true, false, false, false, false, false])
+        let row = x.reshaped(to: [2, 2, 8])
+        #expect(MaxPool1D(4)(row).scalars.map(\.isNaN) == [false, false, false, true, false, false, false, false])
+        for layer in [ReLU(), LeakyReLU(), ELU(), GELU(), Sigmoid(), Tanh()] as [any Layer] {
+            #expect(layer(x).scalars.map(\.isNaN) == values.map(\.isNaN), "\(layer)")
+        }
+    }
+
     @Test func cnnCheckpointsRebuildFromTheirArchitecture() throws {
         let model = Random.withSeed(1) {
             Sequential {

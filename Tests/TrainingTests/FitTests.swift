@@ -111,6 +111,30 @@ func smallModel(seed: UInt64 = 0) -> Model {
         #expect(history.epochs.count == 1)
     }
 
+    @Test func terminateOnNaNStopsAtTheFirstBatchWhenAnInputIsNaN() {
+        var (x, y) = argmaxProblem(100, seed: 1)
+        x.withUnsafeMutableBufferPointer { $0[4] = .nan }   // example 1: in the first batch
+        let model = smallModel()
+        var lines: [String] = []
+        model.progressOutput = { text, _ in lines.append(text) }
+        final class CountBatches: Callback {
+            var count = 0
+            func onBatchEnd(_ batch: Int, logs: [String: Float], model: Model) { count += 1 }
+        }
+        let counter = CountBatches(), terminate = TerminateOnNaN()
+        // ReLU must pass the NaN on: if it turned it into 0 the first loss would be finite.
+        let history = model.fit(x, y, epochs: 5, batchSize: 10, shuffle: false, callbacks: [terminate, counter])
+        #expect(history.epochs.count == 1 && counter.count == 1)
+        #expect(terminate.stoppedEpoch == 0 && terminate.stoppedBatch == 0 && terminate.invalidLoss?.isNaN == true)
+        #expect(history["loss"].count == 1 && history["loss"][0].isNaN)
+        #expect(lines.last == "TerminateOnNaN: loss nan at batch 1 of epoch 1; training stopped", "\(lines)")
+        // A later fit with clean data starts afresh: nothing stops it.
+        let clean = smallModel()
+        let (cx, cy) = argmaxProblem(100, seed: 1)
+        #expect(clean.fit(cx, cy, epochs: 2, batchSize: 50, callbacks: [terminate]).epochs.count == 2)
+        #expect(terminate.stoppedBatch == nil && terminate.invalidLoss == nil)
+    }
+
     @Test func trainsOnTheBundledFashionMNISTSample() throws {
         let data = try FashionMNIST.load(directory: FashionMNIST.bundledSampleDirectory)
         let model = Model(Random.withSeed(0) { Sequential { Linear(784, 64); ReLU(); Linear(64, 10) } })
