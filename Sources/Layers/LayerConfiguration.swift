@@ -156,10 +156,12 @@ extension Dictionary where Key == String, Value == any Sendable {
     /// whole number for `Int`); throws `missingField` naming `type` and `name` otherwise.
     public func field<T>(_ name: String, of type: String, as _: T.Type = T.self) throws -> T {
         if T.self == Int.self, let v = self[name] as? Double, let i = Int(exactly: v) { return i as! T }
-        if T.self == Float.self, let v = self[name] as? Double { return Float(v) as! T }
+        if T.self == Float.self, let v = self[name] as? Double {
+            guard v.isFinite, Float(v).isFinite else { throw LayerConfigurationError.invalidField(type: type, field: name, reason: "is not finite") }
+            return Float(v) as! T
+        }
         if T.self == Float.self, let v = self[name] as? Int { return Float(v) as! T }
         guard let v = self[name] as? T else { throw LayerConfigurationError.missingField(type: type, field: name) }
-        if let f = v as? Float, !f.isFinite { throw LayerConfigurationError.invalidField(type: type, field: name, reason: "is not finite") }
         return v
     }
 

@@ -95,7 +95,18 @@ extension ModelZoo {
         guard (1...data.trainImages.shape[0]).contains(batchSize) else {
             throw InputError(description: "batch size \(batchSize) is not in 1...\(data.trainImages.shape[0]) (the training images)")
         }
-        Random.seed(seed)
+        // A generator of this thread's own: the same weights whatever other threads draw meanwhile.
+        return try Random.withSeed(seed) {
+            try trainSeeded(name, recipe: recipe, batchSize: batchSize, data: data, seed: seed, checkpoint: checkpoint, resume: resume,
+                            showProgressBar: showProgressBar, callbacks: extra, progress: progress)
+        }
+    }
+
+    /// `run` with the thread's generator seeded.
+    private static func trainSeeded(
+        _ name: String, recipe: Recipe, batchSize: Int, data: FashionMNIST, seed: UInt64, checkpoint: String?,
+        resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], progress: (String) -> Void
+    ) throws -> TrainingResult {
         let network = try make(name, dropout: recipe.dropout)
         progress(network.summary(inputShape: [784]))
         progress("recipe: \(recipe.epochs) epochs, \(recipe.optimizer) lr \(recipe.learningRate), weight decay \(recipe.weightDecay), "

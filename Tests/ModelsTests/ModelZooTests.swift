@@ -74,3 +74,26 @@ func sample(_ count: Int, testCount: Int = 4) throws -> FashionMNIST {
         #expect(resnet.layers.compactMap { $0 as? ResidualBlock }.map(\.conv1.stride.0) == [1, 2])
     }
 }
+
+/// `train --resume`: a run stopped after an epoch and resumed ends with the same weights.
+@Suite struct ResumeTests {
+    @Test("resuming the per-epoch checkpoint gives the uninterrupted weights", arguments: [false, true])
+    func resumedRunMatchesTheStraightOne(_ augment: Bool) throws {
+        let data = try sample(24)
+        var recipe = try ModelZoo.recipe(for: "mlp")
+        (recipe.epochs, recipe.augment) = (3, augment)
+        let straight = try ModelZoo.train("mlp", recipe: recipe, batchSize: 8, data: data, seed: 3, showProgressBar: false)
+        let path = temporaryPath("mlp.safetensors")
+        _ = try ModelZoo.train("mlp", recipe: recipe, batchSize: 8, data: data, seed: 3, checkpoint: path, showProgressBar: false,
+                               callbacks: [StopAfterFirstEpoch()])
+        let resumed = try ModelZoo.resume(path, data: data, showProgressBar: false)
+        #expect(resumed.epochSeconds.count == 2)
+        #expect(resumed.network.parameters.map(\.value.scalars) == straight.network.parameters.map(\.value.scalars))
+        // The finished checkpoint can be extended, not re-run.
+        #expect(throws: ModelZoo.InputError.self) { try ModelZoo.resume(path, data: data, showProgressBar: false) }
+    }
+}
+
+final class StopAfterFirstEpoch: Callback {
+    func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) { model.stopTraining = true }
+}
