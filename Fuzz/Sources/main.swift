@@ -5,12 +5,13 @@
 //   deeplearn-fuzz regressions --binary PATH [--corpus DIR]
 //
 // Each mutant is a seed file changed by a few random mutations (bit flips, byte sets, interesting
-// integers, truncation, appended bytes, spliced ranges, NaN or invalid UTF-8 inserted), handed to
+// integers, truncation, appended bytes, spliced ranges, numbers in JSON headers replaced by edge
+// values, NaN or invalid UTF-8 inserted), handed to
 // the command that reads that kind of file. A run fails on a crash (a signal), a hang (over the
 // time limit), or exit status 0 for a mutant that a mutation made structurally invalid for sure
 // (a truncated or extended safetensors/IDX/gzip file, a changed header length or dimension, NaN
-// in a CSV, invalid UTF-8 in a text). Failing mutants are saved for the regression suite, which
-// CI replays: each must exit non-zero with one line on stderr, without crashing.
+// in a CSV, invalid UTF-8 in a text). Failing mutants are saved under Fuzz/findings; those kept in
+// Fuzz/regressions are replayed by CI: none may crash or hang, the invalid ones must be rejected.
 import DeepLearning
 import Foundation
 
@@ -98,7 +99,18 @@ func mutate(_ seed: [UInt8], format: Target.Format, draws: inout Draws) -> Mutan
         let n = m.bytes.count
         // Mutations near the start hit headers: half of them land in the first 64 bytes or the JSON.
         let at = draws.below(2) == 0 ? draws.below(min(n, 64)) : draws.below(n)
-        switch draws.below(9) {
+        switch draws.below(10) {
+        case 9:
+            // A number in a JSON header (shapes, offsets, layer sizes, rates) replaced by an edge value.
+            let digits = (0..<min(n, 8192)).filter { (0x30...0x39).contains(m.bytes[$0]) && ($0 == 0 || !(0x30...0x39).contains(m.bytes[$0 - 1])) }
+            if !digits.isEmpty {
+                let start = digits[draws.below(digits.count)]
+                var end = start
+                while end < n && (0x30...0x39).contains(m.bytes[end]) { end += 1 }
+                let tokens = ["0", "-1", "1.5", "1e9", "2147483648", "9223372036854775807", "99999999999999999999", "-0", "1e-300", "4096"]
+                let token = tokens[draws.below(tokens.count)]
+                m.bytes.replaceSubrange(start..<end, with: Array(token.utf8)); m.log.append("number \(start) -> \(token)")
+            }
         case 0:
             m.bytes[at] ^= UInt8(1 << draws.below(8)); m.log.append("flip \(at)")
         case 1:
@@ -239,6 +251,9 @@ func option(_ name: String, _ arguments: [String]) -> String? {
 func campaign(_ arguments: [String]) -> Int32 {
     guard let binary = option("--binary", arguments) else { print("--binary PATH is required"); return 2 }
     let corpus = option("--corpus", arguments) ?? "Fuzz/corpus"
+    if !FileManager.default.fileExists(atPath: "\(corpus)/optimizer/mlp.safetensors") {
+        do { try makeOptimizerSeed(corpus) } catch { print("cannot make the optimizer seed: \(error)"); return 2 }
+    }
     let mutants = option("--mutants", arguments).flatMap(Int.init)
     let seconds = option("--seconds", arguments).flatMap(Double.init) ?? 60
     let seed = option("--seed", arguments).flatMap(UInt64.init) ?? 1
@@ -305,10 +320,14 @@ func campaign(_ arguments: [String]) -> Int32 {
     return total.failures == 0 && failures.isEmpty ? 0 : 1
 }
 
-/// Replays every file under `regressions/<target>/`: each must be rejected cleanly.
+/// Replays every file under `regressions/<target>/` (named `<number>-<seed file>`): none may crash
+/// or hang, and each that is structurally invalid must be rejected with one line.
 func regressions(_ arguments: [String]) -> Int32 {
     guard let binary = option("--binary", arguments) else { print("--binary PATH is required"); return 2 }
     let corpus = option("--corpus", arguments) ?? "Fuzz/corpus"
+    if !FileManager.default.fileExists(atPath: "\(corpus)/optimizer/mlp.safetensors") {
+        do { try makeOptimizerSeed(corpus) } catch { print("cannot make the optimizer seed: \(error)"); return 2 }
+    }
     let directory = "\(corpus)/../regressions"
     var failed = 0, count = 0
     let scratch = NSTemporaryDirectory() + "deeplearn-fuzz-regressions-\(getpid())"
@@ -323,8 +342,10 @@ func regressions(_ arguments: [String]) -> Int32 {
             let file = "\(scratch)/\(seedName.isEmpty ? name : seedName)"
             try? FileManager.default.removeItem(atPath: file)
             try! FileManager.default.copyItem(atPath: "\(directory)/\(target.name)/\(name)", toPath: file)
+            let bytes = [UInt8](FileManager.default.contents(atPath: file) ?? Data())
+            let seed = [UInt8](FileManager.default.contents(atPath: "\(corpus)/\(target.name)/\(seedName)") ?? Data())
             let (outcome, stderr) = execute(binary, target.arguments(file, corpus, scratch), limit: 30)
-            if let problem = verdict(outcome, stderr, surelyInvalid: true) {
+            if let problem = verdict(outcome, stderr, surelyInvalid: surelyInvalid(bytes, seed: seed, format: target.format)) {
                 failed += 1
                 print("FAIL \(target.name)/\(name): \(problem)")
             }
@@ -361,16 +382,9 @@ func makeCorpus(_ directory: String) throws {
     try Checkpoint.save(Sequential {
         Reshape([1, 28, 28]); Conv2D(1, 2, kernelSize: 3, padding: .same); ReLU(); MaxPool2D(4); Flatten(); Dropout(rate: 0.1); Linear(98, 10)
     }, to: "\(directory)/checkpoint/cnn.safetensors")
-    // A resumable run: the MLP trained one epoch on the tiny set, with its optimizer file.
-    let tiny = try FashionMNIST.load(directory: "\(directory)/\(sample)")
-    var recipe = try ModelZoo.recipe(for: "mlp")
-    recipe.epochs = 1
-    _ = try ModelZoo.train("mlp", recipe: recipe, batchSize: 16, data: tiny, checkpoint: "\(directory)/optimizer/mlp.safetensors",
-                           showProgressBar: false)
-    let meta = try SafeTensors.load("\(directory)/optimizer/mlp.safetensors").metadata
-    try? fm.removeItem(atPath: "\(directory)/optimizer/mlp.optimizer.safetensors")
-    try fm.moveItem(atPath: "\(directory)/optimizer/\(meta["optimizer_state"]!)", toPath: "\(directory)/optimizer/mlp.optimizer.safetensors")
+    try makeOptimizerSeed(directory)
     // Character models, small.
+
     let text = String(try TextCorpus.shakespeare().prefix(3000))
     fm.createFile(atPath: "\(directory)/text/text.txt", contents: Data(text.prefix(600).utf8))
     for arch in ["lstm", "transformer"] {
@@ -385,6 +399,21 @@ func makeCorpus(_ directory: String) throws {
     gzip.arguments = ["-c", "gzip -n -9 -c '\(directory)/idx/images-idx3-ubyte' > '\(directory)/gzip/images-idx3-ubyte.gz'"]
     try gzip.run()
     gzip.waitUntilExit()
+}
+
+/// The optimizer seed: the MLP trained one epoch on the tiny set, its checkpoint and optimizer
+/// file (2.8 MB, so made when missing rather than committed).
+func makeOptimizerSeed(_ directory: String) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: "\(directory)/optimizer", withIntermediateDirectories: true)
+    let tiny = try FashionMNIST.load(directory: "\(directory)/\(sample)")
+    var recipe = try ModelZoo.recipe(for: "mlp")
+    recipe.epochs = 1
+    _ = try ModelZoo.train("mlp", recipe: recipe, batchSize: 16, data: tiny, checkpoint: "\(directory)/optimizer/mlp.safetensors",
+                           showProgressBar: false)
+    let meta = try SafeTensors.load("\(directory)/optimizer/mlp.safetensors").metadata
+    try? fm.removeItem(atPath: "\(directory)/optimizer/mlp.optimizer.safetensors")
+    try fm.moveItem(atPath: "\(directory)/optimizer/\(meta["optimizer_state"]!)", toPath: "\(directory)/optimizer/mlp.optimizer.safetensors")
 }
 
 extension Array {

@@ -179,10 +179,9 @@ public enum SafeTensors {
 public func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
-    let prefix = ".\(url.lastPathComponent).tmp-"
-    removeStaleTemporaryFiles(in: directory, prefix: prefix)
+    removeStaleTemporaryFiles(in: directory, prefix: ".\(url.lastPathComponent).tmp-")
     let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent("\(prefix)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))").path
+        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))").path
     func failure(_ what: String) -> Error {
         CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
             NSLocalizedDescriptionKey: "\(path): cannot \(what): \(String(cString: strerror(errno)))"])
@@ -222,11 +221,14 @@ func synchronizeDirectory(_ directory: String) {
     close(fd)
 }
 
-/// Removes `directory`'s files named `<prefix><pid>-...` whose process is gone.
-private func removeStaleTemporaryFiles(in directory: String, prefix: String) {
+/// Removes the temporary files in `directory` whose names start with `prefix` (`.<name>` of the
+/// file they were to replace) and end in `.tmp-<pid>-<random>`, when process `pid` is gone.
+package func removeStaleTemporaryFiles(in directory: String, prefix: String) {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return }
     for name in names where name.hasPrefix(prefix) {
-        guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+        guard let marker = name.range(of: ".tmp-", options: .backwards),
+              let pid = Int32(name[marker.upperBound...].prefix { $0 != "-" }), pid > 0
+        else { continue }
         if kill(pid, 0) != 0 && errno == ESRCH {
             unlink((directory as NSString).appendingPathComponent(name))
         }

@@ -63,6 +63,9 @@ public enum Checkpoint {
         let tensors = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.detached()) })
         var keep: String?
         if let optimizer {
+            // Temporary optimizer files of killed writers carry other ids than the one written now.
+            removeStaleTemporaryFiles(in: directory.isEmpty ? "." : directory,
+                                      prefix: "." + (stem(path) as NSString).lastPathComponent + ".optimizer-")
             // Not the seeded generators: saving must not change what training draws next.
             var system = SystemRandomNumberGenerator()
             let id = String(UInt64.random(in: 1...UInt64.max, using: &system), radix: 16)

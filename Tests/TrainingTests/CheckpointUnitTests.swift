@@ -98,23 +98,28 @@ import Glibc
         }
         let schedule = { LearningRateScheduler(CosineDecay(initial: 0.01, totalSteps: 3)) }
 
-        Random.seed(11)
-        let straight = trainer(network())
-        straight.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule()], seed: 4)
-
-        Random.seed(11)
+        // Thread-scoped generators: the cases run concurrently.
+        let straight = Random.withSeed(11) {
+            let m = trainer(network())
+            m.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule()], seed: 4)
+            return m.network.parameters.map(\.value.scalars)
+        }
         let path = temporaryPath("r.safetensors")
-        let first = trainer(network())
-        first.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule(), ModelCheckpoint(path: path, monitor: "loss", includeOptimizer: true),
-                                                            StopAfter(epochs: 2)], seed: 4)
-        Random.seed(999)   // whatever happens in between
-        let resumed = trainer(network())
-        let metadata = try Checkpoint.load(path, into: resumed.network, optimizer: resumed.optimizer)
-        #expect(metadata["epoch"] == "1")
-        let state = try #require(metadata["random_state"])
-        Random.restore(try #require(RandomGenerator(stateDescription: state)))
-        resumed.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule()], seed: 4, initialEpoch: 2)
-        #expect(resumed.network.parameters.map(\.value.scalars) == straight.network.parameters.map(\.value.scalars))
+        Random.withSeed(11) {
+            let first = trainer(network())
+            first.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule(), ModelCheckpoint(path: path, monitor: "loss", includeOptimizer: true),
+                                                                StopAfter(epochs: 2)], seed: 4)
+        }
+        let resumed = try Random.withSeed(999) {   // whatever is drawn in between
+            let m = trainer(network())
+            let metadata = try Checkpoint.load(path, into: m.network, optimizer: m.optimizer)
+            #expect(metadata["epoch"] == "1")
+            let state = try #require(metadata["random_state"])
+            Random.restore(try #require(RandomGenerator(stateDescription: state)))
+            m.fit(x, y, epochs: 3, batchSize: 8, callbacks: [schedule()], seed: 4, initialEpoch: 2)
+            return m.network.parameters.map(\.value.scalars)
+        }
+        #expect(resumed == straight)
     }
 
     @Test func optimizerStateFromOutsideIsChecked() throws {

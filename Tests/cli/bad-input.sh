@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every class of bad flag and environment value: a bad flag must give exactly one line on stderr
+# naming the flag and a non-zero exit; a bad environment value one warning line naming the
+# variable, and the command still works.
+#
+#   Tests/cli/bad-input.sh [DEEPLEARN_BINARY]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+binary=${1:-.build/release/deeplearn}
+data=Fuzz/corpus/fashion
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0 cases=0
+
+# expect_error NEEDLE ARGS...: non-zero exit, one stderr line containing NEEDLE.
+expect_error() {
+    local needle=$1; shift
+    cases=$((cases + 1))
+    "$binary" "$@" > /dev/null 2> "$work/err"; local code=$?
+    local lines; lines=$(wc -l < "$work/err")
+    if [ "$code" -eq 0 ] || [ "$code" -ge 128 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$needle" "$work/err"; then
+        echo "FAIL: deeplearn $* -> exit $code, $lines lines (want 1 naming '$needle'):"; sed 's/^/    /' "$work/err" | head -5
+        failures=$((failures + 1))
+    fi
+}
+
+# expect_warning VARIABLE=VALUE NEEDLE ARGS...: exit 0, one warning line naming the variable.
+expect_warning() {
+    local assignment=$1 needle=$2; shift 2
+    cases=$((cases + 1))
+    env "$assignment" "$binary" "$@" > /dev/null 2> "$work/err"; local code=$?
+    local warnings; warnings=$(grep -c "deeplearn: warning: .*$needle" "$work/err")
+    if [ "$code" -ne 0 ] || [ "$warnings" -ne 1 ] || [ "$(wc -l < "$work/err")" -ne 1 ]; then
+        echo "FAIL: $assignment deeplearn $* -> exit $code, $warnings warnings naming $needle:"; sed 's/^/    /' "$work/err" | head -5
+        failures=$((failures + 1))
+    fi
+}
+
+train=(train --data "$data" --output "$work/m.safetensors")
+# Rates: NaN, infinity, out of range.
+expect_error "--learning-rate" "${train[@]}" --learning-rate nan
+expect_error "--learning-rate" "${train[@]}" --learning-rate inf
+expect_error "--learning-rate" "${train[@]}" --learning-rate 0
+expect_error "--weight-decay" "${train[@]}" --weight-decay=-1
+expect_error "--weight-decay" "${train[@]}" --weight-decay -1
+expect_error "--label-smoothing" "${train[@]}" --label-smoothing 2
+expect_error "--dropout" "${train[@]}" --dropout 1
+expect_error "--learning-rate" seq2seq --learning-rate inf
+expect_error "--temperature" lm sample --checkpoint "$work/none.safetensors" --temperature nan
+# Counts and sizes: negative (either spelling gives the same message), zero, beyond the machine.
+expect_error "--epochs must be in 1...1000000, got -1" "${train[@]}" --epochs -1
+expect_error "--epochs must be in 1...1000000, got -1" "${train[@]}" --epochs=-1
+expect_error "--batch-size" "${train[@]}" --batch-size 0
+expect_error "--batch-size" "${train[@]}" --batch-size 100000
+expect_error "--batch-size" lm train --batch-size 100000 --steps 1
+expect_error "--size" bench gemm --size 100000
+expect_error "--runs" bench gemm --runs 2
+expect_error "--steps" seq2seq --steps 0
+expect_error "--length" lm sample --checkpoint "$work/none.safetensors" --length -5
+# Names and files.
+expect_error "unknown model 'nope'" "${train[@]}" --model nope
+expect_error "--resume continues the saved recipe; --learning-rate" "${train[@]}" --resume "$work/m.safetensors" --learning-rate 0.1
+expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
+printf '0,300\n' > "$work/bad.csv"
+expect_error "expected 784 values" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/bad.csv"
+awk 'BEGIN { for (i = 0; i < 784; i++) printf (i ? ",%d" : "%d"), (i == 5 ? 300 : 0); print "" }' > "$work/pixel.csv"
+expect_error "pixel value 300.0 is outside 0...255" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/pixel.csv"
+# Environment: a warning naming the variable, and the run goes on with the default.
+expect_warning DEEPLEARN_THREADS=abc DEEPLEARN_THREADS bench gemm --size 256 --runs 5
+expect_warning DEEPLEARN_THREADS=0 DEEPLEARN_THREADS bench gemm --size 256 --runs 5
+expect_warning DEEPLEARN_BLAS=/nonexistent.so DEEPLEARN_BLAS bench gemm --size 64 --runs 5
+
+echo "{\"cases\": $cases, \"failures\": $failures}"
+[ "$failures" -eq 0 ]
