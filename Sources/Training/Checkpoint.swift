@@ -116,10 +116,13 @@ public enum Checkpoint {
         let previous = model.namedParameters.map { $0.parameter.value }
         for (name, p) in model.namedParameters { p.value = tensors[name]! }
         if let optimizer, let state {
+            let before = optimizer.stateDictionary()
             do {
                 try optimizer.loadStateDictionary(state)
             } catch {
+                // Both back as they were: a state rejected halfway must not leave a mixture.
                 for ((_, p), value) in zip(model.namedParameters, previous) { p.value = value }
+                try? optimizer.loadStateDictionary(before)
                 throw MismatchError(description: "\(path): \(error)")
             }
         }

@@ -16,7 +16,7 @@ data=Fuzz/corpus/fashion
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 checkpoint="$work/mlp.safetensors"
-resumed=0 empty=0
+resumed=0 empty=0 mid_write=0 between_files=0
 for i in $(seq 1 "$kills"); do
     "$binary" train --data "$data" --epochs 100000 --batch-size 16 --seed "$i" --output "$checkpoint" --json \
         > /dev/null 2> "$work/stderr" &
@@ -25,6 +25,10 @@ for i in $(seq 1 "$kills"); do
     sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", 0.05 + 1.45 * r / 32767 }')"
     kill -9 "$pid" 2> /dev/null || { echo "kill $i: the run ended by itself:"; cat "$work/stderr"; exit 1; }
     wait "$pid" 2> /dev/null || true
+    # Where the kill landed: inside a file's write (a temporary file is left), or between the
+    # optimizer file's rename and the weights file's (two optimizer files).
+    if ls -A "$work" | grep -q '\.tmp-'; then mid_write=$((mid_write + 1)); fi
+    if [ "$(ls "$work" | grep -c '^mlp\.optimizer-')" -gt 1 ]; then between_files=$((between_files + 1)); fi
     if [ ! -e "$checkpoint" ]; then empty=$((empty + 1)); continue; fi
     epoch=$(python3 -c "
 import json, struct, sys
@@ -47,4 +51,4 @@ print(json.loads(data[8:8 + n])['__metadata__']['epoch'])" "$checkpoint")
     fi
     rm -f "$work"/resumed.* "$work"/.resumed.*
 done
-echo "{\"kills\": $kills, \"resumed\": $resumed, \"before_first_checkpoint\": $empty, \"failures\": 0}"
+echo "{\"kills\": $kills, \"inside_a_write\": $mid_write, \"between_the_two_files\": $between_files, \"resumed\": $resumed, \"before_first_checkpoint\": $empty, \"failures\": 0}"
