@@ -213,21 +213,21 @@ func execute(_ binary: String, _ arguments: [String], limit: Double) -> (Outcome
     environment["DEEPLEARN_THREADS"] = "1"
     process.environment = environment
     do { try process.run() } catch { return (.exit(-1), "cannot run \(binary): \(error)") }
-    let reader = DispatchQueue(label: "stderr")
-    var text = Data()
-    let group = DispatchGroup()
-    reader.async(group: group) { text = errors.fileHandleForReading.readDataToEndOfFile() }
+    // Read on another thread, so a chatty child cannot block on a full pipe while we wait.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let box = Box(), group = DispatchGroup()
+    DispatchQueue(label: "stderr").async(group: group) { box.data = errors.fileHandleForReading.readDataToEndOfFile() }
     let deadline = Date().addingTimeInterval(limit)
     while process.isRunning && Date() < deadline { usleep(2000) }
     if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         group.wait()
-        return (.hang, String(decoding: text, as: UTF8.self))
+        return (.hang, String(decoding: box.data, as: UTF8.self))
     }
     process.waitUntilExit()
     group.wait()
-    let stderr = String(decoding: text, as: UTF8.self)
+    let stderr = String(decoding: box.data, as: UTF8.self)
     return (process.terminationReason == .uncaughtSignal ? .signal(process.terminationStatus) : .exit(process.terminationStatus), stderr)
 }
 
@@ -285,7 +285,7 @@ func campaign(_ arguments: [String]) -> Int32 {
             }
             let mutant = mutate([UInt8](original), format: target.format, draws: &draws)
             let file = "\(scratch)/\(seedName)"
-            FileManager.default.createFile(atPath: file, contents: Data(mutant.bytes))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(mutant.bytes))
             let (outcome, stderr) = execute(binary, target.arguments(file, corpus, scratch), limit: 30)
             let problem = verdict(outcome, stderr, surelyInvalid: mutant.surelyInvalid)
             lock.lock()
@@ -297,14 +297,20 @@ func campaign(_ arguments: [String]) -> Int32 {
                 c.failures += 1
                 failures.append("\(target.name)/\(seedName) #\(index) [\(mutant.log.joined(separator: ", "))]: \(problem)")
                 try? FileManager.default.createDirectory(atPath: "\(saveDirectory)/\(target.name)", withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: "\(saveDirectory)/\(target.name)/\(index)-\(seedName)", contents: Data(mutant.bytes))
+                _ = FileManager.default.createFile(atPath: "\(saveDirectory)/\(target.name)/\(index)-\(seedName)", contents: Data(mutant.bytes))
             }
             counts[target.name] = c
             lock.unlock()
         }
     }
+    // The workers share the counters above under `lock`.
+    final class Work: @unchecked Sendable {
+        let run: (Int) -> Void
+        init(_ run: @escaping (Int) -> Void) { self.run = run }
+    }
+    let shared = Work(work)
     let group = DispatchGroup()
-    for job in 0..<jobs { DispatchQueue.global().async(group: group) { work(job) } }
+    for job in 0..<jobs { DispatchQueue.global().async(group: group) { shared.run(job) } }
     group.wait()
     var total = (runs: 0, invalid: 0, rejected: 0, failures: 0)
     var perTarget: [String: Any] = [:]
@@ -372,11 +378,11 @@ func makeCorpus(_ directory: String) throws {
         ("train-images-idx3-ubyte", idx(pixels(trainX), shape: [32, 28, 28])), ("train-labels-idx1-ubyte", idx(trainY.integers.map { UInt8($0) }, shape: [32])),
         ("t10k-images-idx3-ubyte", idx(pixels(testX), shape: [16, 28, 28])), ("t10k-labels-idx1-ubyte", idx(testY.integers.map { UInt8($0) }, shape: [16])),
     ]
-    for (name, bytes) in files { fm.createFile(atPath: "\(directory)/\(sample)/\(name)", contents: Data(bytes)) }
-    fm.createFile(atPath: "\(directory)/idx/images-idx3-ubyte", contents: Data(idx(pixels(testX[0..<4]), shape: [4, 28, 28])))
-    fm.createFile(atPath: "\(directory)/idx/labels-idx1-ubyte", contents: Data(files[3].1))
+    for (name, bytes) in files { _ = fm.createFile(atPath: "\(directory)/\(sample)/\(name)", contents: Data(bytes)) }
+    _ = fm.createFile(atPath: "\(directory)/idx/images-idx3-ubyte", contents: Data(idx(pixels(testX[0..<4]), shape: [4, 28, 28])))
+    _ = fm.createFile(atPath: "\(directory)/idx/labels-idx1-ubyte", contents: Data(files[3].1))
     let csv = testX[0..<3].scalars.chunks(784).map { $0.map { String(Int(($0 * 255).rounded())) }.joined(separator: ",") }.joined(separator: "\n")
-    fm.createFile(atPath: "\(directory)/csv/images.csv", contents: Data((csv + "\n").utf8))
+    _ = fm.createFile(atPath: "\(directory)/csv/images.csv", contents: Data((csv + "\n").utf8))
     // Checkpoints: a linear classifier and a small convolutional one, with architectures.
     try Checkpoint.save(Sequential { Linear(784, 10) }, to: "\(directory)/checkpoint/linear.safetensors")
     try Checkpoint.save(Sequential {
@@ -386,7 +392,7 @@ func makeCorpus(_ directory: String) throws {
     // Character models, small.
 
     let text = String(try TextCorpus.shakespeare().prefix(3000))
-    fm.createFile(atPath: "\(directory)/text/text.txt", contents: Data(text.prefix(600).utf8))
+    _ = fm.createFile(atPath: "\(directory)/text/text.txt", contents: Data(text.prefix(600).utf8))
     for arch in ["lstm", "transformer"] {
         var r = CharacterModels.recipe(arch)
         (r.steps, r.batchSize, r.context, r.width, r.layers) = (2, 4, 16, arch == "lstm" ? 8 : 32, 1)

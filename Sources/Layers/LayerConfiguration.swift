@@ -94,8 +94,8 @@ public enum LayerRegistry {
     /// Builds the sub-layer a configuration holds under `field` (a nested description, as
     /// `Sequential` and `Bidirectional` write them); throws `missingField` when it is not one.
     static func make(nested value: Any?, field: String, of type: String) throws -> any Layer {
-        guard let d = value as? [String: Any] else { throw LayerConfigurationError.missingField(type: type, field: field) }
-        return try make(from: d.mapValues { $0 as! any Sendable })
+        guard let d = value as? [String: any Sendable] else { throw LayerConfigurationError.missingField(type: type, field: field) }
+        return try make(from: d)
     }
 
     /// How many parameter elements the layers being built may still allocate, when bounded.

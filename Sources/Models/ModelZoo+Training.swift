@@ -93,7 +93,7 @@ extension ModelZoo {
         resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], progress: (String) -> Void
     ) throws -> TrainingResult {
         guard (1...data.trainImages.shape[0]).contains(batchSize) else {
-            throw InputError(description: "batch size \(batchSize) is not in 1...\(data.trainImages.shape[0]) (the training images)")
+            throw InputError(description: "--batch-size \(batchSize) is not in 1...\(data.trainImages.shape[0]) (the training images)")
         }
         // A generator of this thread's own: the same weights whatever other threads draw meanwhile.
         return try Random.withSeed(seed) {
@@ -215,7 +215,10 @@ extension ModelZoo {
         let images: Tensor
         if path.lowercased().contains(".csv") {
             let values = try CSV.readMatrix(path, hasHeader: hasHeader).values
-            if let bad = values.withUnsafeBufferPointer({ $0.firstIndex { !(0...255).contains($0) } }), values.rank == 2 {
+            guard values.shape[1] == 784 else {
+                throw InputError(description: "\(path): expected 784 values per image, found \(values.shape[1])")
+            }
+            if let bad = values.withUnsafeBufferPointer({ $0.firstIndex { !(0...255).contains($0) } }) {
                 let columns = values.shape[1]
                 throw InputError(description: "\(path): row \(bad / columns + 1), column \(bad % columns + 1): pixel value "
                     + "\(values.scalars[bad]) is outside 0...255")

@@ -62,7 +62,7 @@ import Glibc
         // A pid above the kernel's maximum (4194304) never runs; ours does.
         let dead = ".m.safetensors.tmp-99999999-abc", live = ".m.safetensors.tmp-\(getpid())-abc"
         for name in [dead, live] {
-            FileManager.default.createFile(atPath: (directory as NSString).appendingPathComponent(name), contents: Data([1]))
+            _ = FileManager.default.createFile(atPath: (directory as NSString).appendingPathComponent(name), contents: Data([1]))
         }
         try Checkpoint.save(model(), to: path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == [live, "m.safetensors"].sorted())
