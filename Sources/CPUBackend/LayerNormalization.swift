@@ -12,15 +12,16 @@ public enum LayerNormalization {
         Parallel.forChunks(of: rows, grain: max(1, Parallel.defaultGrain / max(width, 1))) { range in
             for r in range {
                 let (xr, yr) = (x + r * width, y + r * width)
-                // Two passes, the mean and then the centred squares, eight lanes at a time.
-                let m = sum(width) { VectorMath.load(xr + $0, count: $1) } / Float(width)
+                // The statistics in double, as batch norm keeps them: float32 squares overflow
+                // for data of order 1e20 and underflow for 1e-30, and a large mean against a
+                // small spread loses the spread.
+                var total: Double = 0
+                for j in 0..<width { total += Double(xr[j]) }
+                let md = total / Double(width)
+                var squares: Double = 0
+                for j in 0..<width { let d = Double(xr[j]) - md; squares += d * d }
+                let m = Float(md), inv = Float(1 / (squares / Double(width) + Double(epsilon)).squareRoot())
                 let shift = VectorMath.V(repeating: m)
-                let squares = sum(width) { j, count in
-                    var d = VectorMath.load(xr + j, count: count) - shift
-                    for k in count..<8 { d[k] = 0 }  // past the row's end
-                    return d * d
-                }
-                let inv = 1 / (squares / Float(width) + epsilon).squareRoot()
                 mean[r] = m
                 invstd[r] = inv
                 forEachVector(width) { j, count in

@@ -17,13 +17,16 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        // Outside [-104, 88.7] the result under- or overflows; clamp and fix up at the end.
+        // Outside [-103.97, 88.7228317] the result under- or overflows: the upper bound is the
+        // largest float whose eˣ is finite (ln of Float.greatestFiniteMagnitude is 88.72283905...,
+        // whose nearest float 88.72284 already overflows). Clamp and fix up at the end.
+        let largest: Float = 88.7228317
         var clamped = x
         clamped.replace(with: -103.97, where: x .< -103.97)
-        clamped.replace(with: 88.72, where: x .> 88.72)
+        clamped.replace(with: largest, where: x .> largest)
         var result = reduced(clamped).scaled
         result.replace(with: 0, where: x .< -103.97)
-        result.replace(with: .infinity, where: x .> 88.72)
+        result.replace(with: .infinity, where: x .> largest)
         result.replace(with: x, where: x .!= x)  // NaN stays NaN
         return result
     }

@@ -1,8 +1,9 @@
 import TensorCore
 
 /// A lookup table of `count` learned vectors of `dimension` values (PyTorch's `Embedding`),
-/// initialized from N(0, 1). With `paddingIndex`, that row starts at zero and ids equal to it
-/// embed to zeros that pass no gradient.
+/// initialized from N(0, 1). With `paddingIndex`, that row starts at zero and never receives a
+/// gradient; ids equal to it embed to the stored row, as in PyTorch (so weights loaded from
+/// PyTorch give its outputs).
 ///
 /// Shape: integer ids `[...]` -> `[..., dimension]`.
 public final class Embedding: Layer {
@@ -29,9 +30,10 @@ public final class Embedding: Layer {
         require(ids.dtype != .float32, "Embedding: ids must be integers, got a float tensor of shape \(ids.shape)")
         let flat = ids.reshaped(to: [ids.scalarCount])
         var rows = weight.value.selecting(along: 0, indices: flat)
-        if let paddingIndex {
-            let keep = flat.integers.map { $0 == paddingIndex ? Float(0) : 1 }
-            rows = rows * Tensor(keep, shape: [ids.scalarCount, 1])
+        if let paddingIndex, rows.node != nil {
+            // The stored row forward; no gradient back to it.
+            let keep = Tensor(flat.integers.map { $0 == paddingIndex ? Float(0) : 1 }, shape: [ids.scalarCount, 1])
+            rows = select(keep, rows, rows.detached())
         }
         return rows.reshaped(to: Shape(ids.shape.dimensions + [dimension]))
     }

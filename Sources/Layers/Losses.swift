@@ -38,7 +38,9 @@ public func binaryCrossEntropy(_ probabilities: Tensor, _ targets: Tensor, reduc
 
 /// Binary cross-entropy on logits: max(x, 0) - x·t + ln(1 + e^-|x|), stable for any x.
 public func binaryCrossEntropy(logits: Tensor, _ targets: Tensor, reduction: Reduction = .mean) -> Tensor {
-    reduction.apply(relu(logits) - logits * targets + log1p(exp(-abs(logits))))
+    // softplus(z) - z t: its gradient σ(z) - t is exact at z = 0, where every zero-initialised
+    // output layer starts.
+    reduction.apply(softplus(logits) - logits * targets)
 }
 
 /// Cross-entropy between logits and integer class labels, with optional label smoothing
@@ -71,11 +73,18 @@ public func crossEntropy(
     return reduction.apply(-(smoothed * logSoftmax(logits, along: -1)).sum(along: -1))
 }
 
-/// Kullback–Leibler divergence KL(targets ‖ predictions) from log-probabilities, summed over
-/// the last axis (Keras's `KLDivergence`; PyTorch's `kl_div` with `batchmean`).
+/// Kullback–Leibler divergence KL(targets ‖ predictions) from log-probabilities. `.mean` is
+/// PyTorch's `kl_div(reduction="batchmean")`: the sum over all elements divided by the batch
+/// size (the first axis), whatever the rank; `.sum` sums everything; `.none` gives each row's
+/// divergence, summed over the last axis (Keras's `KLDivergence`; PyTorch's elementwise `none`
+/// has no counterpart here).
 public func klDivergence(logProbabilities: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     let t = targets.clamped(min: 1e-12)
-    return reduction.apply((targets * (log(t) - logProbabilities)).sum(along: -1))
+    let rows = (targets * (log(t) - logProbabilities)).sum(along: -1)
+    switch reduction {
+    case .mean: return rows.sum() / Float(Swift.max(logProbabilities.rank > 1 ? logProbabilities.shape[0] : 1, 1))
+    default: return reduction.apply(rows)
+    }
 }
 
 /// Hinge loss for targets in {-1, 1}: max(0, 1 - t·y).

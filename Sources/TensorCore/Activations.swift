@@ -11,10 +11,13 @@ public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
     select(x .> 0, x, x * negativeSlope)
 }
 
-/// x where x > 0, `alpha * (eˣ - 1)` elsewhere.
+/// x where x > 0, `alpha * (eˣ - 1)` elsewhere; the derivative at 0 is `alpha` (PyTorch's).
 public func elu(_ x: Tensor, alpha: Float = 1) -> Tensor {
-    // exp of min(x, 0): the unused branch must stay finite or its zero gradient becomes NaN.
-    select(x .> 0, x, alpha * (exp(minimum(x, 0)) - 1))
+    // The exponential's argument is x where it is used and 0 elsewhere: the unused branch must
+    // stay finite or its zero gradient becomes NaN, and at x = 0 it must pass the whole gradient
+    // (a `minimum(x, 0)` would split it at the tie).
+    let negative = select(x .> 0, Tensor(0), x)
+    return select(x .> 0, x, alpha * (exp(negative) - 1))
 }
 
 /// Gaussian error linear unit: x Φ(x) exactly (PyTorch's default), or its tanh approximation.
@@ -26,9 +29,16 @@ public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
     return unaryOp(.gelu, x, "gelu")
 }
 
-/// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows.
-public func softplus(_ x: Tensor) -> Tensor {
-    relu(x) + log1p(exp(-abs(x)))
+/// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows; its
+/// derivative is σ(x) everywhere, 0.5 at 0 (a composition of relu and abs would give their
+/// subgradients' 0 there).
+public func softplus(_ x: Tensor) -> Tensor { Tensor.custom(Softplus(), [x]) }
+
+/// `softplus` as one op with the exact derivative.
+struct Softplus: CustomOp {
+    var name: String { "softplus" }
+    func forward(_ inputs: [Tensor]) -> Tensor { relu(inputs[0]) + log1p(exp(-abs(inputs[0]))) }
+    func gradients(_ g: Tensor, inputs: [Tensor], output: Tensor) -> [Tensor?] { [g * sigmoid(inputs[0])] }
 }
 
 /// eˣ / Σ eˣ along `axis`, shifted by the maximum for stability; one primitive, whose backward

@@ -30,8 +30,9 @@ extension Op {
             case .multiply: return [g * b, g * a]
             case .divide: return [g / b, -g * y / b]                   // d(a/b)/db = -a/b²
             case .pow:
-                // d a^b/da = b a^(b-1); d a^b/db = a^b ln a, taken as 0 where a = 0.
-                let da = a.node == nil ? nil : g * b * pow(a, b - 1)
+                // d a^b/da = b a^(b-1), taken as 0 where b = 0 (at a = 0 the product is 0 · inf);
+                // d a^b/db = a^b ln a, taken as 0 where a = 0. Both as in PyTorch.
+                let da = a.node == nil ? nil : TensorCore.select(b .== 0, Tensor(0), g * b * pow(a, b - 1))
                 let db = b.node == nil ? nil : TensorCore.select(a .== 0, Tensor(0), g * y * log(a))
                 return [da, db]
             case .maximum, .minimum:

@@ -17,6 +17,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool)
     a.requireFloat("matmul")
     b.requireFloat("matmul")
     require(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
+    if a.rank == 1 && b.rank == 1 {
+        // Two vectors: their dot product, a scalar (as in PyTorch).
+        require(a.shape == b.shape, "matmul: \(a.shape) x \(b.shape): vectors of different lengths")
+        return matmul(a.unsqueezed(at: 0), b.unsqueezed(at: 1)).reshaped(to: [])
+    }
     if a.rank == 1 { return matmul(a.unsqueezed(at: 0), b, transposeA: false, transposeB: transposeB).squeezed(at: -2) }
     if b.rank == 1 { return matmul(a, b.unsqueezed(at: 1), transposeA: transposeA, transposeB: false).squeezed(at: -1) }
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])

@@ -200,12 +200,13 @@ func checkAgainstPyTorch(
         #expect(embedding.weight.grad!.scalars == [1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 2, 2, 2])
     }
 
-    @Test func paddingIndexEmbedsToZerosWithoutGradient() {
+    @Test func paddingIndexStartsAtZeroAndGetsNoGradient() {
         let embedding = Random.withSeed(0) { Embedding(4, 2, paddingIndex: 0) }
         #expect(embedding.weight.value.scalars[0..<2] == [0, 0])
+        // A stored padding row (weights from PyTorch) is returned as stored, as PyTorch does.
         embedding.weight.value = Tensor([5, 5, 1, 2, 3, 4, 5, 6], shape: [4, 2])
         let y = embedding(Tensor(integers: [0, 3, 0]))
-        #expect(y.scalars == [0, 0, 5, 6, 0, 0])
+        #expect(y.scalars == [5, 5, 5, 6, 5, 5])
         y.sum().backward()
         #expect(embedding.weight.grad!.scalars == [0, 0, 0, 0, 0, 0, 1, 1])
         #expect(embedding.description == "Embedding(4, 2, paddingIndex: 0)")
