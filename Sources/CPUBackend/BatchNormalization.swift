@@ -33,10 +33,12 @@ public enum BatchNormalization {
                 mean[ch] = Float(m)
                 variance[ch] = Float(v)
                 invstd[ch] = inv
-                let scale = inv * gamma[ch], shift = beta[ch] - Float(m) * scale
+                // x - mean in double too: for a mean large against the spread (1e4 ± 0.01) a
+                // float32 `x · scale + shift` cancels away the spread.
+                let scale = Double(inv) * Double(gamma[ch]), b = Double(beta[ch])
                 for i in 0..<n {
                     let from = x + (i * c + ch) * s, to = y + (i * c + ch) * s
-                    for j in 0..<s { to[j] = from[j] * scale + shift }
+                    for j in 0..<s { to[j] = Float((Double(from[j]) - m) * scale + b) }
                 }
             }
         }
@@ -52,25 +54,32 @@ public enum BatchNormalization {
         mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?
     ) {
-        let count = Float(n * s)
+        let count = Double(n * s)
         Parallel.forChunks(of: c, grain: Swift.max(1, 32768 / Swift.max(n * s, 1))) { channels in
             for ch in channels {
-                let m = mean[ch], inv = invstd[ch]
+                // x̂ in double from the mean recomputed in double (the float mean would lose a
+                // small spread under a large offset, as in the forward pass).
+                var total = 0.0
+                for i in 0..<n {
+                    let xr = x + (i * c + ch) * s
+                    for j in 0..<s { total += Double(xr[j]) }
+                }
+                let m = total / count, inv = Double(invstd[ch])
                 var sumDy = 0.0, sumDyXhat = 0.0
                 for i in 0..<n {
                     let g = dy + (i * c + ch) * s, xr = x + (i * c + ch) * s
                     for j in 0..<s {
                         sumDy += Double(g[j])
-                        sumDyXhat += Double(g[j]) * Double((xr[j] - m) * inv)
+                        sumDyXhat += Double(g[j]) * (Double(xr[j]) - m) * inv
                     }
                 }
                 dbeta?[ch] = Float(sumDy)
                 dgamma?[ch] = Float(sumDyXhat)
                 guard let dx else { continue }
-                let k = gamma[ch] * inv, meanDy = Float(sumDy) / count, meanDyXhat = Float(sumDyXhat) / count
+                let k = Double(gamma[ch]) * inv, meanDy = sumDy / count, meanDyXhat = sumDyXhat / count
                 for i in 0..<n {
                     let g = dy + (i * c + ch) * s, xr = x + (i * c + ch) * s, out = dx + (i * c + ch) * s
-                    for j in 0..<s { out[j] = k * (g[j] - meanDy - (xr[j] - m) * inv * meanDyXhat) }
+                    for j in 0..<s { out[j] = Float(k * (Double(g[j]) - meanDy - (Double(xr[j]) - m) * inv * meanDyXhat)) }
                 }
             }
         }

@@ -20,15 +20,11 @@ public enum LayerNormalization {
                 let md = total / Double(width)
                 var squares: Double = 0
                 for j in 0..<width { let d = Double(xr[j]) - md; squares += d * d }
-                let m = Float(md), inv = Float(1 / (squares / Double(width) + Double(epsilon)).squareRoot())
-                let shift = VectorMath.V(repeating: m)
-                mean[r] = m
-                invstd[r] = inv
-                forEachVector(width) { j, count in
-                    let xhat = (VectorMath.load(xr + j, count: count) - shift) * inv
-                    VectorMath.store(xhat * VectorMath.load(gamma + j, count: count) + VectorMath.load(beta + j, count: count),
-                                     yr + j, count: count)
-                }
+                let inv = 1 / (squares / Double(width) + Double(epsilon)).squareRoot()
+                mean[r] = Float(md)
+                invstd[r] = Float(inv)
+                // x̂ in double as well: a float32 x - mean would cancel a small spread away.
+                for j in 0..<width { yr[j] = Float((Double(xr[j]) - md) * inv) * gamma[j] + beta[j] }
             }
         }
     }
@@ -52,10 +48,15 @@ public enum LayerNormalization {
             let partial = partial.baseAddress!
             Parallel.forEachChunk(of: rows, grain: grain) { chunk, range in
                 let (dgammaSum, dbetaSum) = (partial + chunk * 2 * width, partial + (chunk * 2 + 1) * width)
+                var xhats = [Float](repeating: 0, count: width + 8)   // this chunk's row of x̂
                 for r in range {
                     let (g, xr) = (dy + r * width, x + r * width)
-                    let shift = VectorMath.V(repeating: mean[r]), inv = invstd[r]
-                    func xhat(_ j: Int, _ count: Int) -> VectorMath.V { (VectorMath.load(xr + j, count: count) - shift) * inv }
+                    // x̂ from the row's mean recomputed in double, then rounded to float once.
+                    var total: Double = 0
+                    for j in 0..<width { total += Double(xr[j]) }
+                    let md = total / Double(width), invd = Double(invstd[r]), inv = invstd[r]
+                    for j in 0..<width { xhats[j] = Float((Double(xr[j]) - md) * invd) }
+                    func xhat(_ j: Int, _ count: Int) -> VectorMath.V { xhats.withUnsafeBufferPointer { VectorMath.load($0.baseAddress! + j, count: count) } }
                     forEachVector(width) { j, count in
                         let gj = VectorMath.load(g + j, count: count)
                         VectorMath.store(VectorMath.load(dgammaSum + j, count: count) + gj * xhat(j, count), dgammaSum + j, count: count)

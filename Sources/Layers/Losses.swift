@@ -30,7 +30,8 @@ public func huberLoss(_ predictions: Tensor, _ targets: Tensor, delta: Float = 1
     return reduction.apply(0.5 * quadratic.squared() + delta * (error - quadratic))
 }
 
-/// Binary cross-entropy on probabilities in (0, 1), clamped away from 0 and 1 like Keras.
+/// Binary cross-entropy on probabilities in (0, 1), clamped to [1e-7, 1 - 1e-7] like Keras
+/// (PyTorch instead clamps each log at -100, so at exactly 0 or 1 the two differ).
 public func binaryCrossEntropy(_ probabilities: Tensor, _ targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     let p = probabilities.clamped(min: 1e-7, max: 1 - 1e-7)
     return reduction.apply(-(targets * log(p) + (1 - targets) * log(1 - p)))

@@ -11,16 +11,18 @@ public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
     select(x .> 0, x, x * negativeSlope)
 }
 
-/// x where x > 0, `alpha * (eˣ - 1)` elsewhere; the derivative at 0 is `alpha` (PyTorch's).
+/// `alpha * (eˣ - 1)` where x <= 0, x elsewhere (NaN included, whose gradient passes, as in
+/// PyTorch); the derivative at 0 is `alpha`, PyTorch's.
 public func elu(_ x: Tensor, alpha: Float = 1) -> Tensor {
     // The exponential's argument is x where it is used and 0 elsewhere: the unused branch must
     // stay finite or its zero gradient becomes NaN, and at x = 0 it must pass the whole gradient
     // (a `minimum(x, 0)` would split it at the tie).
-    let negative = select(x .> 0, Tensor(0), x)
-    return select(x .> 0, x, alpha * (exp(negative) - 1))
+    let isNegative = x .<= 0
+    return select(isNegative, alpha * (exp(select(isNegative, x, Tensor(0))) - 1), x)
 }
 
 /// Gaussian error linear unit: x Φ(x) exactly (PyTorch's default), or its tanh approximation.
+/// The exact form's gradient at +inf is 1, its limit (PyTorch's formula gives inf · 0 = NaN).
 public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
     if approximate {
         let c = (2 / Float.pi).squareRoot()

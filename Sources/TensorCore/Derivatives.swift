@@ -31,9 +31,10 @@ extension Op {
             case .divide: return [g / b, -g * y / b]                   // d(a/b)/db = -a/b²
             case .pow:
                 // d a^b/da = b a^(b-1), taken as 0 where b = 0 (at a = 0 the product is 0 · inf);
-                // d a^b/db = a^b ln a, taken as 0 where a = 0. Both as in PyTorch.
+                // d a^b/db = a^b ln a, taken as 0 where a = 0 and b >= 0 (0 · -inf); both as in
+                // PyTorch. (For a^-0.5 at a = -0, C's pow gives +inf where PyTorch's rsqrt gives -inf.)
                 let da = a.node == nil ? nil : TensorCore.select(b .== 0, Tensor(0), g * b * pow(a, b - 1))
-                let db = b.node == nil ? nil : TensorCore.select(a .== 0, Tensor(0), g * y * log(a))
+                let db = b.node == nil ? nil : TensorCore.select((a .== 0) * (b .>= 0), Tensor(0), g * y * log(a))
                 return [da, db]
             case .maximum, .minimum:
                 // The larger (smaller) input takes the gradient; ties split it, and where either
@@ -55,9 +56,9 @@ extension Op {
             case .sum:
                 return [g.expanded(to: x.shape)]                       // each input adds once
             case .max, .min:
-                // The extreme elements share the gradient equally; a NaN result is shared by
-                // the NaNs it came from (as PyTorch does), not spread as 0/0 over the slice.
-                let mask = (x .== y) + (x .!= x) * (y .!= y)
+                // The extreme elements share the gradient equally. A NaN result has no extreme
+                // to send it to: the slice's gradient is NaN (0/0), as in PyTorch.
+                let mask = x .== y
                 return [g * mask / mask.sum(along: reducedAxes(x.shape, y.shape), keepingDims: true)]
             }
         case .matmul(let a, let b, let tA, let tB):

@@ -109,9 +109,10 @@ public func cos(_ x: Tensor) -> Tensor { unaryOp(.cos, x, "cos") }
 public func tanh(_ x: Tensor) -> Tensor { unaryOp(.tanh, x, "tanh") }
 /// The Gauss error function.
 public func erf(_ x: Tensor) -> Tensor { unaryOp(.erf, x, "erf") }
-/// |x|, elementwise (gradient sign(x), 0 at 0).
+/// |x|, elementwise (gradient sign(x): 0 at 0, NaN at NaN, where PyTorch's is 0).
 public func abs(_ x: Tensor) -> Tensor { unaryOp(.abs, x, "abs") }
-/// -1, 0 or 1 by the sign of each element, NaN for NaN (as NumPy); not differentiable.
+/// -1, 0 or 1 by the sign of each element, NaN for NaN (as NumPy; PyTorch gives 0, its open
+/// issue 41245); not differentiable.
 public func sign(_ x: Tensor) -> Tensor { unaryOp(.sign, x, "sign") }
 
 /// aᵇ, elementwise with broadcasting.
@@ -139,7 +140,9 @@ public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
 }
 
 extension Tensor {
-    /// Each element limited to `[min, max]`; NaN stays NaN.
+    /// Each element limited to `[min, max]`; NaN stays NaN. The gradient passes where the input
+    /// is within the bounds, at exactly a bound, and at NaN (PyTorch passes none at a bound or
+    /// at NaN: a documented convention of `OpInfoTests`).
     public func clamped(min lower: Float? = nil, max upper: Float? = nil) -> Tensor {
         var y = self
         if let lower { y = maximum(y, lower) }

@@ -1,11 +1,13 @@
 extension Tensor {
     /// `result[i][j][k] = self[i][indices[i][j][k]][k]` for `axis == 1` (PyTorch's `gather`).
     ///
-    /// Shape: `indices.shape`, which matches `self.shape` except along `axis`.
+    /// Shape: `indices.shape`, of `self`'s rank and no larger than `self` along the other axes
+    /// (as in PyTorch, a smaller index reads the leading part of those axes).
     public func gathering(along axis: Int, indices: Tensor) -> Tensor {
         requireFloat("gathering")
         let a = shape.axis(axis, op: "gathering")
         checkIndexShape(indices.shape, axis: a, "gathering")
+        if let leading = leadingPart(for: indices.shape, axis: a) { return leading.gathering(along: a, indices: indices) }
         var y = Kernels.gather(self, axis: a, index: indices)
         y.record(.gather(self, axis: a, index: indices), if: node != nil)
         return y
@@ -14,7 +16,8 @@ extension Tensor {
     /// A copy of `self` with `source[i][j][k]` added at `[i][indices[i][j][k]][k]` for
     /// `axis == 1` (PyTorch's `scatter_add`). Repeated indices add up.
     ///
-    /// Shape: `self.shape`; `indices` and `source` share a shape matching `self` except along `axis`.
+    /// Shape: `self.shape`; `indices` and `source` share a shape of `self`'s rank, no larger than
+    /// `self` along the other axes (a smaller one adds into their leading part, as in PyTorch).
     public func scatteringAdd(along axis: Int, indices: Tensor, source: Tensor) -> Tensor {
         requireFloat("scatteringAdd")
         source.requireFloat("scatteringAdd")
@@ -22,6 +25,11 @@ extension Tensor {
         checkIndexShape(indices.shape, axis: a, "scatteringAdd")
         require(source.shape == indices.shape,
                      "scatteringAdd: source shape \(source.shape) differs from indices shape \(indices.shape)")
+        if let leading = leadingPart(for: indices.shape, axis: a) {
+            // Scatter into zeros of the leading part, padded back to the full shape and added.
+            let added = Tensor.zeros(leading.shape).scatteringAdd(along: a, indices: indices, source: source)
+            return self + added.padded(with: (0..<rank).map { (0, shape[$0] - leading.shape[$0]) })
+        }
         var y = Kernels.scatterAdd(self, axis: a, index: indices, source: source)
         y.record(.scatterAdd(self, axis: a, index: indices, source: source), if: node != nil || source.node != nil)
         return y
@@ -68,7 +76,16 @@ extension Tensor {
 
     private func checkIndexShape(_ index: Shape, axis: Int, _ op: StaticString) {
         require(
-            index.rank == rank && (0..<rank).allSatisfy { $0 == axis || index[$0] == shape[$0] },
-            "\(op): indices shape \(index) must match shape \(shape) except along axis \(axis)")
+            index.rank == rank && (0..<rank).allSatisfy { $0 == axis || index[$0] <= shape[$0] },
+            "\(op): indices shape \(index) must not exceed shape \(shape) except along axis \(axis)")
+    }
+
+    /// `self` cut to `index`'s extent along every axis but `axis`, when that is smaller; nil
+    /// when `index` already spans `self` there.
+    private func leadingPart(for index: Shape, axis: Int) -> Tensor? {
+        guard (0..<rank).contains(where: { $0 != axis && index[$0] < shape[$0] }) else { return nil }
+        var part = self
+        for d in 0..<rank where d != axis && index[d] < shape[d] { part = part.sliced(along: d, from: 0, to: index[d]) }
+        return part
     }
 }

@@ -148,11 +148,12 @@ let nanCases: [NaNCase] = [
             let other: Float = f(Tensor(3), Tensor(1)).scalar == 3 ? 0 : 3
             #expect(g[0].scalars == [1, 2, 3 - other, 2] && g[1].scalars == [1, 2, other, 2])
         }
-        // A max or min reduction with a NaN hands the whole gradient to the NaN.
+        // A max or min reduction with a NaN has no extreme to send the gradient to: the slice's
+        // gradient is NaN, as PyTorch's (OpInfoTests pins it against PyTorch); other slices are untouched.
         let (_, maxGrad) = valueWithGradient(at: [Tensor([[1, .nan, 3], [4, 6, 6]])]) { ($0[0].max(along: 1) * Tensor([2, 3])).sum() }
-        #expect(maxGrad[0].scalars == [0, 2, 0, 0, 1.5, 1.5])
+        #expect(maxGrad[0].scalars[0..<3].allSatisfy { $0.isNaN } && Array(maxGrad[0].scalars[3...]) == [0, 1.5, 1.5])
         let (_, minGrad) = valueWithGradient(at: [Tensor([.nan, -1, .nan])]) { $0[0].min() }
-        #expect(minGrad[0].scalars == [0.5, 0, 0.5])
+        #expect(minGrad[0].scalars.allSatisfy { $0.isNaN })
         // clamp passes it through the NaN as well; nothing here is NaN but the forward values.
         let (value, clampGrad) = valueWithGradient(at: [Tensor([.nan, 0.5, 3])]) { $0[0].clamped(min: 0, max: 1).sum() }
         #expect(value.scalar.isNaN && clampGrad[0].scalars == [1, 1, 0])
