@@ -44,6 +44,7 @@ let package = Package(
         .executableTarget(name: "keras-style-example", dependencies: ["DeepLearning"], path: "Examples/KerasStyle"),
         .executableTarget(name: "pytorch-style-example", dependencies: ["DeepLearning"], path: "Examples/PyTorchStyle"),
         .executableTarget(name: "custom-layer-example", dependencies: ["DeepLearning"], path: "Examples/CustomLayer"),
+        .executableTarget(name: "keras-classic-example", dependencies: ["DeepLearning"], path: "Examples/KerasClassic"),
         // The seeded mutation fuzzer over every file the command-line tool reads (Fuzz/README.md).
         // A single-file tool whose worker threads share counters under a lock: Swift 5 mode.
         .executableTarget(name: "deeplearn-fuzz", dependencies: ["DeepLearning"], path: "Fuzz/Sources",
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "CSIMD"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),

@@ -50,7 +50,7 @@ public enum LayerRegistry {
     }
 
     private static let table = Mutex(Table(types: Dictionary(uniqueKeysWithValues: ([
-        Linear.self, ReLU.self, LeakyReLU.self, ELU.self, GELU.self, Sigmoid.self, Tanh.self, Softmax.self,
+        Linear.self, Dense.self, ReLU.self, LeakyReLU.self, ELU.self, GELU.self, Sigmoid.self, Tanh.self, Softmax.self,
         Dropout.self, Flatten.self, Reshape.self, Sequential.self, Conv2D.self, Conv1D.self, MaxPool2D.self,
         AvgPool2D.self, MaxPool1D.self, AvgPool1D.self, GlobalPool.self, AdaptiveAvgPool2D.self, Upsample.self,
         BatchNorm.self, LayerNorm.self, GroupNorm.self, Dropout2D.self, ResidualBlock.self, ConvTranspose2D.self,

@@ -74,6 +74,27 @@ public func crossEntropy(
     return reduction.apply(-(smoothed * logSoftmax(logits, along: -1)).sum(along: -1))
 }
 
+/// Cross-entropy of probability outputs (a softmax layer's) against target distributions, as
+/// Keras's `categorical_crossentropy` with `from_logits=False` computes it: each row scaled to
+/// sum to 1, clipped to [1e-7, 1 - 1e-7], then `-Σ t log p`. Prefer logits and
+/// `crossEntropy(logits:...)` where the model can end without the softmax: it is exact.
+///
+/// Shape: probabilities and targets `[N, C]` -> `[]` (or `[N]` with `.none`).
+public func crossEntropy(probabilities: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
+    require(probabilities.shape == targets.shape,
+            "crossEntropy: probabilities \(probabilities.shape) and targets \(targets.shape) differ")
+    let p = (probabilities / probabilities.sum(along: -1, keepingDims: true)).clamped(min: 1e-7, max: 1 - 1e-7)
+    return reduction.apply(-(targets * log(p)).sum(along: -1))
+}
+
+/// `crossEntropy(probabilities:targets:)` against integer labels `[N]` (Keras's
+/// `sparse_categorical_crossentropy` on probabilities).
+public func crossEntropy(probabilities: Tensor, labels: Tensor, reduction: Reduction = .mean) -> Tensor {
+    require(probabilities.rank == 2 && labels.rank == 1 && labels.shape[0] == probabilities.shape[0],
+            "crossEntropy: probabilities \(probabilities.shape) and labels \(labels.shape) should be [N, C] and [N]")
+    return crossEntropy(probabilities: probabilities, targets: labels.oneHot(classCount: probabilities.shape[1]), reduction: reduction)
+}
+
 /// Kullback–Leibler divergence KL(targets ‖ predictions) from log-probabilities. `.mean` is
 /// PyTorch's `kl_div(reduction="batchmean")`: the sum over all elements divided by the batch
 /// size (the first axis), whatever the rank; `.sum` sums everything; `.none` gives each row's

@@ -21,6 +21,17 @@ public struct Loss: Sendable {
                 : Layers.crossEntropy(logits: outputs, labels: targets, labelSmoothing: labelSmoothing)
         }
     }
+    /// Keras's `categorical_crossentropy` (one-hot or soft targets `[N, C]`, or integer labels
+    /// `[N]`): on the logits of a model without a final softmax when `fromLogits` (exact), or on
+    /// the probabilities of a softmax output (clipped as Keras does).
+    public static func categoricalCrossEntropy(fromLogits: Bool = false, labelSmoothing: Float = 0) -> Loss {
+        if fromLogits { return crossEntropy(labelSmoothing: labelSmoothing) }
+        return Loss(name: "categorical_cross_entropy") { outputs, targets in
+            let classes = Float(outputs.shape[outputs.rank - 1])
+            let t = targets.dtype.isFloatingPoint ? targets : targets.oneHot(classCount: Int(classes))
+            return Layers.crossEntropy(probabilities: outputs, targets: labelSmoothing > 0 ? t * (1 - labelSmoothing) + labelSmoothing / classes : t)
+        }
+    }
     public static let meanSquaredError = Loss(name: "mse") { Layers.meanSquaredError($0, $1) }
     public static let meanAbsoluteError = Loss(name: "mae") { Layers.meanAbsoluteError($0, $1) }
     public static func huber(delta: Float = 1) -> Loss { Loss(name: "huber") { huberLoss($0, $1, delta: delta) } }

@@ -12,6 +12,7 @@ nonisolated(unsafe) private let everyLayer: [String: (make: () -> any Layer, inp
     let image = Tensor.normal([2, 4, 6, 6]), sequence = Tensor.normal([2, 5, 8]), flat = Tensor.normal([2, 8])
     return [
         "Linear": ({ Linear(8, 3) }, flat),
+        "Dense": ({ Dense(3, activation: .softmax, inputFeatures: 8) }, flat),
         "ReLU": ({ ReLU() }, flat), "LeakyReLU": ({ LeakyReLU(negativeSlope: 0.2) }, flat), "ELU": ({ ELU(alpha: 0.5) }, flat),
         "GELU": ({ GELU(approximate: true) }, flat), "Sigmoid": ({ Sigmoid() }, flat), "Tanh": ({ Tanh() }, flat),
         "Softmax": ({ Softmax(axis: 0) }, flat), "Dropout": ({ Dropout(rate: 0.3) }, flat), "Flatten": ({ Flatten() }, image),
