@@ -16,11 +16,18 @@ public struct ConvGeometry: Sendable, Hashable {
         self.dilationHeight = dilationHeight; self.dilationWidth = dilationWidth
     }
 
+    /// Window positions down the input; 0 when the window is larger than the padded input
+    /// (integer division truncates toward zero, so a negative span must not reach it).
     public var outputHeight: Int {
-        (height + padTop + padBottom - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
+        Self.positions(height + padTop + padBottom, reach: dilationHeight * (kernelHeight - 1) + 1, stride: strideHeight)
     }
+    /// Window positions across the input; 0 when the window does not fit.
     public var outputWidth: Int {
-        (width + padLeft + padRight - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1
+        Self.positions(width + padLeft + padRight, reach: dilationWidth * (kernelWidth - 1) + 1, stride: strideWidth)
+    }
+
+    static func positions(_ size: Int, reach: Int, stride: Int) -> Int {
+        size < reach ? 0 : (size - reach) / stride + 1
     }
     /// Rows of the unfolded matrix per channel: one per kernel tap.
     public var taps: Int { kernelHeight * kernelWidth }

@@ -41,23 +41,14 @@ private func expect(_ condition: Bool, _ layer: any Layer, _ input: [Int], _ exp
     if !condition { throw ShapeError("\(layer.description): input of shape \(input) \(expected())") }
 }
 
-/// The output length of a window of `kernel` (with `dilation`) sliding by `stride` over `size`
-/// positions padded by `padding` in all; nil when it does not fit.
-private func windowOutput(_ size: Int, kernel: Int, stride: Int, dilation: Int, padding: Int) -> Int? {
-    let reach = dilation * (kernel - 1) + 1
-    guard size + padding >= reach else { return nil }
-    return (size + padding - reach) / stride + 1
-}
-
-/// The output height and width of a 2-D window op, as `windowGeometry` computes them.
+/// The output height and width of a 2-D window op, by the ops' own `windowGeometry`.
 private func windowOutput(_ layer: any Layer, _ input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: Padding,
                           dilation: (Int, Int) = (1, 1)) throws -> (Int, Int) {
-    try expect(input.count == 4, layer, input, "should be [N, C, H, W]")
-    let p = padding.resolve(height: input[2], width: input[3], kernel: kernel, stride: stride, dilation: dilation)
-    guard let h = windowOutput(input[2], kernel: kernel.0, stride: stride.0, dilation: dilation.0, padding: p.top + p.bottom),
-          let w = windowOutput(input[3], kernel: kernel.1, stride: stride.1, dilation: dilation.1, padding: p.left + p.right)
-    else { throw ShapeError("\(layer.description): a \(kernel.0)x\(kernel.1) window does not fit input of shape \(input)") }
-    return (h, w)
+    try expect(input.count == 4 && input.allSatisfy { $0 >= 0 }, layer, input, "should be [N, C, H, W]")
+    switch windowGeometry(shape: Shape(input), kernel: kernel, stride: stride, padding: padding, dilation: dilation) {
+    case .success(let g): return (g.outputHeight, g.outputWidth)
+    case .failure(let problem): throw ShapeError("\(layer.description): \(problem.message)")
+    }
 }
 
 extension Linear: ShapeInferring {

@@ -34,23 +34,44 @@ public enum Padding: Sendable, Equatable {
     }
 }
 
+/// Why a window op cannot run over an input.
+package struct WindowProblem: Error { package let message: String }
+
+/// The geometry of a window of `kernel` sliding by `stride` (with `dilation`) over an NCHW input
+/// of `shape`, padded by `padding`, or why there is none: a size that is not positive, negative
+/// padding, or a window that does not fit. Shared by the ops (which stop on a problem) and by
+/// shape inference (which reports it).
+package func windowGeometry(
+    shape: Shape, kernel: (Int, Int), stride: (Int, Int), padding: Padding, dilation: (Int, Int)
+) -> Result<ConvGeometry, WindowProblem> {
+    guard shape.rank == 4 else { return .failure(WindowProblem(message: "input must be [N, C, H, W], got \(shape)")) }
+    guard kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0 else {
+        return .failure(WindowProblem(message: "kernel size, stride and dilation must be positive"))
+    }
+    let (h, w) = (shape[2], shape[3])
+    let p = padding.resolve(height: h, width: w, kernel: kernel, stride: stride, dilation: dilation)
+    guard p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0 else {
+        return .failure(WindowProblem(message: "padding must not be negative"))
+    }
+    let g = ConvGeometry(
+        batch: shape[0], channels: shape[1], height: h, width: w, kernelHeight: kernel.0, kernelWidth: kernel.1,
+        strideHeight: stride.0, strideWidth: stride.1, padTop: p.top, padBottom: p.bottom, padLeft: p.left,
+        padRight: p.right, dilationHeight: dilation.0, dilationWidth: dilation.1)
+    guard g.outputHeight > 0 && g.outputWidth > 0 else {
+        return .failure(WindowProblem(message:
+            "a \(kernel.0)x\(kernel.1) window (dilation \(dilation.0)x\(dilation.1)) does not fit input \(shape) with padding \(p)"))
+    }
+    return .success(g)
+}
+
 /// Builds and checks the geometry of a window op over an NCHW input.
 func windowGeometry(
     _ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: Padding, dilation: (Int, Int), op: String
 ) -> ConvGeometry {
-    require(x.rank == 4, "\(op): input must be [N, C, H, W], got \(x.shape)")
-    require(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
-                 "\(op): kernel size, stride and dilation must be positive")
-    let (h, w) = (x.shape[2], x.shape[3])
-    let p = padding.resolve(height: h, width: w, kernel: kernel, stride: stride, dilation: dilation)
-    require(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, "\(op): padding must not be negative")
-    let g = ConvGeometry(
-        batch: x.shape[0], channels: x.shape[1], height: h, width: w, kernelHeight: kernel.0, kernelWidth: kernel.1,
-        strideHeight: stride.0, strideWidth: stride.1, padTop: p.top, padBottom: p.bottom, padLeft: p.left,
-        padRight: p.right, dilationHeight: dilation.0, dilationWidth: dilation.1)
-    require(g.outputHeight > 0 && g.outputWidth > 0,
-                 "\(op): a \(kernel.0)x\(kernel.1) window (dilation \(dilation.0)x\(dilation.1)) does not fit input \(x.shape) with padding \(p)")
-    return g
+    switch windowGeometry(shape: x.shape, kernel: kernel, stride: stride, padding: padding, dilation: dilation) {
+    case .success(let g): return g
+    case .failure(let problem): requirementFailure("\(op): \(problem.message)")
+    }
 }
 
 /// 2-D cross-correlation (what deep-learning frameworks call convolution), NCHW.

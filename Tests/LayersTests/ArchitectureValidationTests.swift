@@ -57,6 +57,7 @@ import Testing
             try Sequential { Linear(13, 64) }.checkedOutputShape(for: [1, 784])
         }
         #expect(throws: ShapeError.self) { try Sequential { Reshape([1, 4, 4]); MaxPool2D(5) }.checkedOutputShape(for: [1, 16]) }
+        #expect(throws: ShapeError.self) { try Sequential { Reshape([1, 2, 2]); MaxPool2D(3, stride: 2) }.checkedOutputShape(for: [1, 4]) }
         #expect(throws: ShapeError.self) { try Sequential { Reshape([1, 2, 2]); AdaptiveAvgPool2D(outputSize: (1 << 20, 1 << 20)) }.checkedOutputShape(for: [1, 4]) }
         let lstm = Sequential { Reshape([28, 28]); LSTM(28, 16); Linear(16, 10) }
         #expect(try lstm.checkedOutputShape(for: [3, 784]) == [3, 10])

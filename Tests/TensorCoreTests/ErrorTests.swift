@@ -46,4 +46,14 @@ import TensorCore
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("gathering: index 3 is out of range 0..<3"))
     }
+
+    @Test func aWindowLargerThanItsInputStops() async {
+        // 2 rows, a 3-row window, stride 2: the span (2 - 3) is negative, which integer division
+        // used to round up to one output row.
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = maxPool2d(Tensor.zeros([1, 1, 2, 2]), kernelSize: (3, 3), stride: (2, 2))
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("maxPool2d: a 3x3 window (dilation 1x1) does not fit input [1, 1, 2, 2]"))
+    }
 }
