@@ -9,6 +9,8 @@ import Training
 extension ModelZoo {
     /// What `train` produced.
     public struct TrainingResult {
+        /// The zoo model's name (the saved one, for `resume`).
+        public let model: String
         public let network: any Layer
         public let optimizer: any Optimizer
         /// Accuracy and loss on the test set, from `testMetrics`.
@@ -156,14 +158,12 @@ extension ModelZoo {
 
         let result = testMetrics(network, data)
         let accuracy = result["accuracy"]!
-        if let checkpoint {
+        if let checkpoint, var metadata = saver?.lastMetadata {
             // The last epoch's checkpoint again, with the test accuracy: still resumable for more epochs.
-            var metadata = try SafeTensors.load(checkpoint).metadata
             metadata["test_accuracy"] = String(accuracy)
-            for key in ["format", "architecture", "optimizer_state", "checkpoint_id"] { metadata[key] = nil }
             try Checkpoint.save(network, to: checkpoint, optimizer: optimizer, metadata: metadata)
         }
-        return TrainingResult(network: network, optimizer: optimizer, testAccuracy: accuracy, testLoss: result["loss"]!,
+        return TrainingResult(model: name, network: network, optimizer: optimizer, testAccuracy: accuracy, testLoss: result["loss"]!,
                               epochSeconds: epochSeconds)
     }
 

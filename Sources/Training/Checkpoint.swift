@@ -179,6 +179,9 @@ public final class ModelCheckpoint: Callback {
     public var extraMetadata: () -> [String: String] = { [:] }
     /// Why the last save failed (it is also written to stderr); nil after a save that worked.
     public private(set) var lastError: (any Error)?
+    /// The metadata the last save that worked wrote beside the weights (epoch, generator state,
+    /// logs, `extraMetadata`), to save the same run again with more.
+    public private(set) var lastMetadata: [String: String]?
 
     public init(path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: MonitorMode = .auto,
                 includeOptimizer: Bool = false) {
@@ -199,10 +202,11 @@ public final class ModelCheckpoint: Callback {
         // needs to continue exactly where this epoch ended.
         var metadata = ["epoch": String(epoch), "random_state": Random.current.stateDescription]
         for (k, v) in logs { metadata[k] = String(v) }
+        metadata.merge(extraMetadata()) { $1 }
         do {
-            try Checkpoint.save(model.network, to: path, optimizer: includeOptimizer ? model.optimizer : nil,
-                                metadata: metadata.merging(extraMetadata()) { $1 })
+            try Checkpoint.save(model.network, to: path, optimizer: includeOptimizer ? model.optimizer : nil, metadata: metadata)
             lastError = nil
+            lastMetadata = metadata
         } catch {
             // Reported whatever the progress output: a checkpoint that was not written is never silent.
             lastError = error

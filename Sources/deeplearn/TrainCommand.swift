@@ -40,16 +40,22 @@ struct TrainCommand: ParsableCommand {
         guard ModelZoo.names.contains(model) else {
             throw ValidationError("unknown model '\(model)'; choose one of \(ModelZoo.names.joined(separator: ", "))")
         }
-        if let optimizer, !ModelZoo.optimizerNames.contains(optimizer) {
-            throw ValidationError("unknown optimizer '\(optimizer)'; choose one of \(ModelZoo.optimizerNames.joined(separator: ", "))")
-        }
-        if let schedule, !["cosine", "constant"].contains(schedule) {
-            throw ValidationError("unknown schedule '\(schedule)'; choose cosine or constant")
-        }
-        if let epochs { try check(epochs, in: 1...1_000_000, "--epochs") }
-        if let labelSmoothing, !(0..<1).contains(labelSmoothing) {
-            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
-        }
+        // The recipe's own checks name the flags; running them here stops before the data loads.
+        do { try recipe(for: model).validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The model's recipe with the flags given applied.
+    private func recipe(for model: String) throws -> ModelZoo.Recipe {
+        var recipe = try ModelZoo.recipe(for: model)
+        recipe.epochs = epochs ?? recipe.epochs
+        recipe.optimizer = optimizer ?? recipe.optimizer
+        recipe.learningRate = options.learningRate ?? recipe.learningRate
+        recipe.weightDecay = options.weightDecay ?? recipe.weightDecay
+        recipe.schedule = schedule ?? recipe.schedule
+        recipe.dropout = options.dropout ?? recipe.dropout
+        recipe.labelSmoothing = labelSmoothing ?? recipe.labelSmoothing
+        recipe.augment = augment ?? recipe.augment
+        return recipe
     }
 
     func run() throws {
@@ -63,30 +69,22 @@ struct TrainCommand: ParsableCommand {
             let result = orFail {
                 try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json, progress: say)
             }
-            finish(result, model: (try? SafeTensors.load(outputPath).metadata["model"]) ?? "unknown", outputPath: outputPath, dataset: dataset)
+            finish(result, outputPath: outputPath, dataset: dataset)
             return
         }
-        var recipe = try ModelZoo.recipe(for: model)
-        recipe.epochs = epochs ?? recipe.epochs
-        recipe.optimizer = optimizer ?? recipe.optimizer
-        recipe.learningRate = options.learningRate ?? recipe.learningRate
-        recipe.weightDecay = options.weightDecay ?? recipe.weightDecay
-        recipe.schedule = schedule ?? recipe.schedule
-        recipe.dropout = options.dropout ?? recipe.dropout
-        recipe.labelSmoothing = labelSmoothing ?? recipe.labelSmoothing
-        recipe.augment = augment ?? recipe.augment
+        let recipe = try recipe(for: model)
         let outputPath = options.output ?? "runs/\(model).safetensors"
         let result = orFail {
             try ModelZoo.train(model, recipe: recipe, batchSize: options.batchSize ?? 128, data: dataset, seed: options.seed,
                                checkpoint: outputPath, showProgressBar: !options.json, progress: say)
         }
-        finish(result, model: model, outputPath: outputPath, dataset: dataset)
+        finish(result, outputPath: outputPath, dataset: dataset)
     }
 
-    private func finish(_ result: ModelZoo.TrainingResult, model: String, outputPath: String, dataset: FashionMNIST) {
+    private func finish(_ result: ModelZoo.TrainingResult, outputPath: String, dataset: FashionMNIST) {
         let say = options.say
         if options.json {
-            report(["model": model, "test_accuracy": result.testAccuracy, "test_loss": result.testLoss,
+            report(["model": result.model, "test_accuracy": result.testAccuracy, "test_loss": result.testLoss,
                     "epoch_seconds": result.epochSeconds, "parameters": result.network.parameterCount(),
                     "checkpoint": outputPath, "data": dataset.directory])
         } else {
