@@ -116,3 +116,52 @@ public final class RegressionError: Metric {
     public func result() -> Float { count == 0 ? 0 : Float(sum / Double(count)) }
     public func reset() { sum = 0; count = 0 }
 }
+
+/// The coefficient of determination of regression outputs, 1 − Σ(y − ŷ)² / Σ(y − ȳ)² over all
+/// values (scikit-learn's `r2_score` for one output; for several, over all values pooled).
+/// 0 for constant targets predicted exactly is reported as 1, and as 0 otherwise (scikit-learn's
+/// `force_finite`).
+public final class RSquared: Metric {
+    public let name = "r2"
+    private var residual: Double = 0, sum: Double = 0, squares: Double = 0, count = 0
+    public init() {}
+    public func update(outputs: Tensor, targets: Tensor) {
+        for (o, t) in zip(outputs.scalars, targets.scalars) {
+            let (y, e) = (Double(t), Double(o) - Double(t))
+            residual += e * e
+            sum += y
+            squares += y * y
+        }
+        count += targets.scalarCount
+    }
+    public func result() -> Float {
+        guard count > 0 else { return 0 }
+        let total = squares - sum * sum / Double(count)
+        guard total > 0 else { return residual == 0 ? 1 : 0 }
+        return Float(1 - residual / total)
+    }
+    public func reset() { residual = 0; sum = 0; squares = 0; count = 0 }
+}
+
+/// The built-in metric whose `name` is `name` (`accuracy`, `top5_accuracy`, `precision_macro`,
+/// `recall_micro`, `f1_macro`, `auc`, `mse`, `mae`, `r2`), for a model with `classCount`
+/// classes: how a saved model's metrics are made again. Nil for any other name.
+public func builtInMetric(named name: String, classCount: Int?) -> (any Metric)? {
+    switch name {
+    case "accuracy": return Accuracy()
+    case "auc": return AUC()
+    case "mse": return RegressionError(.mse)
+    case "mae": return RegressionError(.mae)
+    case "r2": return RSquared()
+    default: break
+    }
+    if name.hasPrefix("top"), name.hasSuffix("_accuracy"), let k = Int(name.dropFirst(3).dropLast(9)), (1...1 << 20).contains(k) {
+        return TopKAccuracy(k: k)
+    }
+    let parts = name.split(separator: "_").map(String.init)
+    if parts.count == 2, let kind = ClassificationScore.Kind(rawValue: parts[0]), let average = Metrics.Average(rawValue: parts[1]),
+       let classCount, (1...1 << 20).contains(classCount) {
+        return ClassificationScore(kind, classCount: classCount, average: average)
+    }
+    return nil
+}

@@ -25,12 +25,12 @@ public struct History: Sendable {
 /// ```
 public final class Model {
     public let network: any Layer
-    public private(set) var optimizer: (any Optimizer)?
-    public private(set) var loss: Loss?
-    public private(set) var metrics: [any Metric] = []
+    public internal(set) var optimizer: (any Optimizer)?
+    public internal(set) var loss: Loss?
+    public internal(set) var metrics: [any Metric] = []
     /// When set, gradients are rescaled to at most this global L2 norm before each update
     /// (Keras' `clipnorm`, PyTorch's `clip_grad_norm_`).
-    public private(set) var clipNorm: Float?
+    public internal(set) var clipNorm: Float?
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
     /// Where progress goes; `nil` silences it.
@@ -38,6 +38,13 @@ public final class Model {
         print(text, terminator: terminator)
         fflush(nil)   // all streams: a live bar must show before the next step
     }
+
+    /// The name of each class the network's outputs score, when known: predictions print them
+    /// and `save` keeps them.
+    public var classNames: [String]?
+    /// How table columns become the network's input, for a model trained on a `Table`: `save`
+    /// keeps it, and `predict(_ table:)` applies it.
+    public var tableEncoder: TableEncoder?
 
     public init(_ network: any Layer) { self.network = network }
 
@@ -54,23 +61,40 @@ public final class Model {
         self.clipNorm = clipNorm
     }
 
+    /// Chooses how to train with an optimizer named by its configuration, made over the
+    /// network's trainable parameters (Keras's `compile(optimizer="adam")`).
+    public func compile(optimizer: OptimizerConfiguration, loss: Loss, metrics: [any Metric] = [], clipNorm: Float? = nil) {
+        compile(optimizer: optimizer.make(network.trainableParameters), loss: loss, metrics: metrics, clipNorm: clipNorm)
+    }
+
     private func requireCompiled(_ op: String) -> (any Optimizer, Loss) {
         guard let optimizer, let loss else { requirementFailure("\(op): call compile(optimizer:loss:metrics:) first") }
         return (optimizer, loss)
     }
 
     /// One optimization step on a batch: forward, loss, backward, update. Returns the outputs
-    /// (detached) and the loss value.
+    /// (detached) and the loss value. `weights` (`[N]`) weights the examples' losses.
     @discardableResult
-    public func trainStep(_ x: Tensor, _ y: Tensor) -> (outputs: Tensor, loss: Float) {
+    public func trainStep(_ x: Tensor, _ y: Tensor, weights: Tensor? = nil) -> (outputs: Tensor, loss: Float) {
         let (optimizer, loss) = requireCompiled("trainStep")
         let outputs = network(x)
-        let value = loss(outputs, y)
+        let value = weights.map { loss(outputs, y, weights: $0) } ?? loss(outputs, y)
         optimizer.zeroGrad()
         value.backward()
         if let clipNorm { clipGradients(optimizer.parameters, maxNorm: clipNorm) }
         optimizer.step()
         return (outputs.detached(), value.scalar)
+    }
+
+    /// How much `fit` prints (Keras's `verbose`).
+    public enum Verbosity: Sendable {
+        /// Nothing.
+        case silent
+        /// One line per epoch with its logs (Keras's `verbose=2`).
+        case epochLines
+        /// A live bar on a terminal, redrawn as steps finish; one line per epoch otherwise
+        /// (Keras's `verbose=1`).
+        case progressBar
     }
 
     /// Trains for `epochs` passes and returns the per-epoch logs.
@@ -84,22 +108,39 @@ public final class Model {
     ///     `ModelCheckpoint` at the end of epoch `initialEpoch - 1`: with its weights, optimizer
     ///     state and `Random` state restored, the run continues exactly as if never stopped
     ///     (the shuffles of the skipped epochs are drawn, schedules see the true epoch).
+    ///   - verbose: what is printed while training.
+    ///   - classWeight: a weight per class index (classes left out weigh 1), multiplying the
+    ///     loss of each training example of that class (labels `[N]` or one-hot `[N, C]`).
+    ///   - sampleWeight: a weight per training example, shape `[N]`. Weighted, the loss of a
+    ///     batch is Σ wᵢ lᵢ / batch size, as Keras computes it.
     @discardableResult
     public func fit(
         _ x: Tensor, _ y: Tensor, epochs: Int, batchSize: Int = 32, shuffle: Bool = true,
         validationSplit: Float = 0, validationData: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [],
-        seed: UInt64 = 0, initialEpoch: Int = 0
+        seed: UInt64 = 0, initialEpoch: Int = 0, verbose: Verbosity = .progressBar,
+        classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil
     ) -> History {
         require((0..<1).contains(validationSplit), "fit: validationSplit \(validationSplit) is not in [0, 1)")
-        var train = (x, y), validation = validationData
+        let weights = exampleWeights(y, classWeight: classWeight, sampleWeight: sampleWeight)
+        var train = (x, y), validation = validationData, trainWeights = weights
         if validation == nil && validationSplit > 0 {
             let n = x.shape[0], held = Int((Float(n) * validationSplit).rounded())
             let split = n - held
             train = (x[0..<split], y[0..<split])
             validation = (x[split..<n], y[split..<n])
+            trainWeights = weights.map { $0[0..<split] }
         }
-        return fit(TensorDataset(train.0, train.1), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
-                   validationData: validation, callbacks: callbacks, seed: seed, initialEpoch: initialEpoch)
+        guard let trainWeights else {
+            return fit(TensorDataset(train.0, train.1), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
+                       validationData: validation, callbacks: callbacks, seed: seed, initialEpoch: initialEpoch, verbose: verbose)
+        }
+        // Batches of example indices, from which the targets and weights are picked: the same
+        // shuffles as the unweighted loop draws.
+        let (targets, n) = (train.1, train.0.shape[0])
+        return run(TensorDataset(train.0, Tensor(integers: Array(0..<n))), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
+                   validation: validation, callbacks: callbacks, seed: seed, initialEpoch: initialEpoch, verbose: verbose) { index in
+            (targets.selecting(along: 0, indices: index), trainWeights.selecting(along: 0, indices: index))
+        }
     }
 
     /// Trains on any `Dataset` (for example an `AugmentedDataset`); otherwise as above.
@@ -107,24 +148,64 @@ public final class Model {
     public func fit(
         _ dataset: any Dataset, epochs: Int, batchSize: Int = 32, shuffle: Bool = true,
         validationData validation: (Tensor, Tensor)? = nil, callbacks: [any Callback] = [], seed: UInt64 = 0,
-        initialEpoch: Int = 0
+        initialEpoch: Int = 0, verbose: Verbosity = .progressBar
     ) -> History {
-        let (optimizer, _) = requireCompiled("fit")
+        run(dataset, epochs: epochs, batchSize: batchSize, shuffle: shuffle, validation: validation, callbacks: callbacks,
+            seed: seed, initialEpoch: initialEpoch, verbose: verbose, targets: nil)
+    }
+
+    /// Each example's weight from `sampleWeight` and `classWeight`, nil when neither is given.
+    private func exampleWeights(_ y: Tensor, classWeight: [Int: Float]?, sampleWeight: Tensor?) -> Tensor? {
+        guard classWeight != nil || sampleWeight != nil else { return nil }
+        let n = y.shape[0]
+        var w = [Float](repeating: 1, count: n)
+        if let sampleWeight {
+            require(sampleWeight.shape == [n], "fit: sampleWeight of shape \(sampleWeight.shape) should be [\(n)], one per example")
+            w = sampleWeight.scalars
+        }
+        if let classWeight {
+            let labels = y.dtype.isFloatingPoint && y.rank == 2 ? y.argmax(along: 1).integers : y.integers
+            require(y.rank == 1 || labels.count == n, "fit: classWeight needs labels [N] or one-hot targets [N, C], got \(y.shape)")
+            for (i, label) in labels.enumerated() { w[i] *= classWeight[label] ?? 1 }
+        }
+        require(w.allSatisfy { $0.isFinite && $0 >= 0 }, "fit: example weights must be finite and >= 0")
+        return Tensor(w)
+    }
+
+    /// `classWeight` that balances the classes of `labels` (`[N]`, integers), scikit-learn's
+    /// `class_weight="balanced"`: N / (classes · count of the class).
+    public static func balancedClassWeights(labels: Tensor, classCount: Int) -> [Int: Float] {
+        let counts = labels.integers.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+        let n = Float(labels.shape[0])
+        return Dictionary(uniqueKeysWithValues: (0..<classCount).map { c in (c, n / (Float(classCount) * Float(Swift.max(counts[c] ?? 0, 1)))) })
+    }
+
+    /// The training loop. `targets`, when given, turns the dataset's targets (example indices)
+    /// into the batch's targets and weights.
+    private func run(
+        _ dataset: any Dataset, epochs: Int, batchSize: Int, shuffle: Bool, validation: (Tensor, Tensor)?,
+        callbacks: [any Callback], seed: UInt64, initialEpoch: Int, verbose: Verbosity,
+        targets: ((Tensor) -> (Tensor, Tensor))?
+    ) -> History {
+        let (optimizer, loss) = requireCompiled("fit")
         require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         require((0..<epochs).contains(initialEpoch), "fit: initialEpoch \(initialEpoch) is not in 0..<\(epochs)")
+        require(targets == nil || loss.canWeightExamples, "fit: loss '\(loss.name)' cannot weight examples (classWeight, sampleWeight)")
         let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
         loader.skipPasses(initialEpoch)
         var history = History()
         stopTraining = false
+        let output = verbose == .silent ? nil : progressOutput
         for c in callbacks { c.onTrainBegin(model: self) }
         for epoch in initialEpoch..<epochs {
             for c in callbacks { c.onEpochBegin(epoch, model: self) }
             network.train()
             metrics.forEach { $0.reset() }
-            let bar = ProgressBar(epoch: epoch, epochs: epochs, steps: loader.batchCount, output: progressOutput)
+            let bar = ProgressBar(epoch: epoch, epochs: epochs, steps: loader.batchCount, live: verbose == .progressBar, output: output)
             var lossSum: Double = 0, seen = 0
-            for (batch, (bx, by)) in loader.enumerated() {
-                let (outputs, batchLoss) = trainStep(bx, by)
+            for (batch, (bx, stored)) in loader.enumerated() {
+                let (by, weights) = targets.map { $0(stored) } ?? (stored, nil)
+                let (outputs, batchLoss) = trainStep(bx, by, weights: weights)
                 let n = bx.shape[0]
                 lossSum += Double(batchLoss) * Double(n)
                 seen += n
@@ -152,7 +233,7 @@ public final class Model {
 
     /// The loss and metrics over a data set, in inference mode. Keys: `loss` and metric names.
     public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 256) -> [String: Float] {
-        let (_, loss) = requireCompiled("evaluate")
+        guard let loss else { requirementFailure("evaluate: call compile(optimizer:loss:metrics:) first") }
         metrics.forEach { $0.reset() }
         var lossSum: Double = 0
         network.eval()
@@ -180,5 +261,79 @@ public final class Model {
             let parts = stride(from: 0, to: n, by: batchSize).map { network(x[$0..<Swift.min($0 + batchSize, n)]) }
             return Tensor.concat(parts, along: 0)
         }
+    }
+}
+
+extension Model {
+    /// What the network's outputs are: the compiled loss says (logits for cross-entropy on
+    /// logits, probabilities for `categoricalCrossEntropy(fromLogits: false)`); uncompiled, a
+    /// network ending in a softmax (a `Softmax` layer or `Dense(..., activation: .softmax)`)
+    /// gives probabilities and any other gives logits.
+    public var outputKind: Loss.OutputKind {
+        if let kind = loss?.configuration?.outputKind { return kind }
+        var last: any Layer = network
+        while let sequential = last as? Sequential, let tail = sequential.layers.last { last = tail }
+        if last is Softmax || (last as? Dense)?.activation == .softmax { return .probabilities }
+        return .logits
+    }
+
+    /// Class probabilities for `x`: the outputs through a softmax (or a sigmoid, for one output
+    /// per example) when they are logits, as they are when they are probabilities already.
+    ///
+    /// Shape: `[N, C]` (or `[N, 1]` for a binary model with one output).
+    public func predictProbabilities(_ x: Tensor, batchSize: Int = 256) -> Tensor {
+        let outputs = predict(x, batchSize: batchSize)
+        switch outputKind {
+        case .probabilities, .values: return outputs
+        case .logProbabilities: return exp(outputs)
+        case .logits: return outputs.shape[outputs.rank - 1] == 1 ? sigmoid(outputs) : softmax(outputs, along: -1)
+        }
+    }
+
+    /// The most probable class of each example (for one output per example, 1 when its
+    /// probability is at least 0.5).
+    public func predictClasses(_ x: Tensor, batchSize: Int = 256) -> [Int] {
+        let p = predictProbabilities(x, batchSize: batchSize)
+        if p.shape[p.rank - 1] == 1 { return p.scalars.map { $0 >= 0.5 ? 1 : 0 } }
+        return p.argmax(along: -1).integers
+    }
+
+    /// `predictClasses` as class names (`classNames`, or the indices written out).
+    public func predictClassNames(_ x: Tensor, batchSize: Int = 256) -> [String] {
+        predictClasses(x, batchSize: batchSize).map { c in classNames.flatMap { c < $0.count ? $0[c] : nil } ?? String(c) }
+    }
+
+    /// The features of `table` encoded by `tableEncoder` (columns matched by name, in any
+    /// order); unseen categories are reported to `onUnknownCategory`.
+    public func encode(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> Tensor {
+        guard let tableEncoder else { throw TableError("this model was not trained on a table (it has no table encoder)") }
+        return try tableEncoder.encodeFeatures(table, onUnknownCategory: onUnknownCategory)
+    }
+
+    /// The network's outputs for the rows of `table` (for a regression, the predicted values).
+    public func predict(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> Tensor {
+        predict(try encode(table, onUnknownCategory: onUnknownCategory))
+    }
+
+    /// The predicted class name of each row of `table`.
+    public func predictClassNames(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> [String] {
+        predictClassNames(try encode(table, onUnknownCategory: onUnknownCategory))
+    }
+
+    /// The loss and metrics over the rows of `table`, whose label column is encoded as in training.
+    public func evaluate(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> [String: Float] {
+        let x = try encode(table, onUnknownCategory: onUnknownCategory)
+        return evaluate(x, try tableEncoder!.encodeLabels(table))
+    }
+
+    /// Per-class precision, recall, F1 and support, and the confusion matrix, of the predicted
+    /// classes of `x` against `labels` (`[N]` integers, or one-hot `[N, C]`), as scikit-learn's
+    /// `classification_report` and `confusion_matrix`.
+    public func classificationReport(_ x: Tensor, _ labels: Tensor) -> ClassificationReport {
+        let truth = labels.dtype.isFloatingPoint && labels.rank == 2 ? labels.argmax(along: 1).integers : labels.integers
+        let predicted = predictClasses(x)
+        let count = Swift.max(classNames?.count ?? 0, (truth + predicted).max().map { $0 + 1 } ?? 0)
+        let names = (0..<count).map { c in classNames.flatMap { c < $0.count ? $0[c] : nil } ?? String(c) }
+        return ClassificationReport(predicted: predicted, actual: truth, classNames: names)
     }
 }

@@ -12,10 +12,12 @@ final class ProgressBar {
     private let epoch: Int, epochs: Int, steps: Int
     private let output: ((String, String) -> Void)?
     private let start = ContinuousClock.now
-    private let live = isatty(STDOUT_FILENO) != 0
+    private let live: Bool
     private var lastDraw = ContinuousClock.now
 
-    init(epoch: Int, epochs: Int, steps: Int, output: ((String, String) -> Void)?) {
+    /// `live` draws the bar when standard output is a terminal; otherwise one line per epoch.
+    init(epoch: Int, epochs: Int, steps: Int, live: Bool = true, output: ((String, String) -> Void)?) {
+        self.live = live && isatty(STDOUT_FILENO) != 0
         self.epoch = epoch
         self.epochs = epochs
         self.steps = steps
