@@ -296,32 +296,55 @@ public struct Table: Sendable {
         return (rows(order[held...].sorted()), rows(order[..<held].sorted()))
     }
 
-    /// `k` (train, validation) row sets. With `stratifyOn`, each class's rows are shuffled and
-    /// dealt round the folds in turn, so every fold holds its share of each class (scikit-learn's
-    /// `StratifiedKFold(shuffle=True)`); without, the shuffled rows are cut into `k` near-equal folds.
-    public func kFold(_ k: Int, stratifyOn label: String? = nil, seed: UInt64 = 0) throws -> [(train: [Int], validation: [Int])] {
+    /// `k` (train, validation) row sets, as scikit-learn's `KFold` and `StratifiedKFold` make them.
+    ///
+    /// Without `shuffle` (scikit-learn's default, what `cross_val_score(cv=k)` uses) the folds are
+    /// those scikit-learn makes from the same rows in the same order: unstratified, consecutive
+    /// runs of rows, the first `rows % k` one row longer; stratified on `label`, each fold gets a
+    /// share of each class (the sorted labels dealt round the folds) filled with that class's
+    /// rows in file order. With `shuffle`, rows are drawn from a generator seeded by `seed`.
+    public func kFold(_ k: Int, stratifyOn label: String? = nil, shuffle: Bool = false, seed: UInt64 = 0) throws
+        -> [(train: [Int], validation: [Int])]
+    {
         guard k >= 2 && k <= rowCount else { throw TableError("k-fold needs 2 <= folds <= \(rowCount) rows, got \(k)") }
         var rng = RandomGenerator(seed: seed)
-        var folds = [[Int]](repeating: [], count: k)
+        var assignment = [Int](repeating: 0, count: rowCount)
         if let label {
-            let groups = try classGroups(of: label)
-            if let small = groups.first(where: { $0.count < k }) {
-                let name = try column(label).text(at: small[0]) ?? ""
-                throw TableError("\(prefix)class '\(name)' of '\(label)' has \(small.count) rows, fewer than the \(k) folds")
+            let column = try column(label)
+            try requireNoMissing(in: [label])
+            // Classes numbered by first appearance, as scikit-learn encodes them.
+            var code: [String: Int] = [:], codes: [Int] = []
+            for row in 0..<rowCount {
+                let name = column.text(at: row)!
+                if code[name] == nil { code[name] = code.count }
+                codes.append(code[name]!)
             }
-            var next = 0
-            for rows in groups {
-                for i in Tensor.permutation(rows.count, using: &rng).integers {
-                    folds[next % k].append(rows[i])
-                    next += 1
-                }
+            var counts = [Int](repeating: 0, count: code.count)
+            for c in codes { counts[c] += 1 }
+            if let small = counts.firstIndex(where: { $0 < k }) {
+                let name = code.first { $0.value == small }!.key
+                throw TableError("\(prefix)class '\(name)' of '\(label)' has \(counts[small]) rows, fewer than the \(k) folds")
+            }
+            // allocation[f][c]: rows of class c in fold f, from dealing the sorted codes round the folds.
+            let sorted = codes.sorted()
+            var allocation = [[Int]](repeating: [Int](repeating: 0, count: counts.count), count: k)
+            for (i, c) in sorted.enumerated() { allocation[i % k][c] += 1 }
+            for c in 0..<counts.count {
+                var folds = (0..<k).flatMap { f in [Int](repeating: f, count: allocation[f][c]) }
+                if shuffle { folds = Tensor.permutation(folds.count, using: &rng).integers.map { folds[$0] } }
+                for (row, f) in zip((0..<rowCount).filter { codes[$0] == c }, folds) { assignment[row] = f }
             }
         } else {
-            let order = Tensor.permutation(rowCount, using: &rng).integers
-            for f in 0..<k { folds[f] = Array(order[(f * rowCount / k)..<((f + 1) * rowCount / k)]) }
+            let order = shuffle ? Tensor.permutation(rowCount, using: &rng).integers : Array(0..<rowCount)
+            var start = 0
+            for f in 0..<k {
+                let size = rowCount / k + (f < rowCount % k ? 1 : 0)
+                for i in start..<(start + size) { assignment[order[i]] = f }
+                start += size
+            }
         }
         return (0..<k).map { f in
-            (folds.enumerated().filter { $0.offset != f }.flatMap(\.element).sorted(), folds[f].sorted())
+            ((0..<rowCount).filter { assignment[$0] != f }, (0..<rowCount).filter { assignment[$0] == f })
         }
     }
 

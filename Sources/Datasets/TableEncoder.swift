@@ -179,7 +179,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
     /// `onUnknownCategory`.
     ///
     /// Shape: `[rows, width]`.
-    public func encodeFeatures(_ table: Table, onUnknownCategory: ((UnknownCategory) -> Void)? = nil) throws -> Tensor {
+    public func encodeFeatures(_ table: Table, onUnknownCategory: (UnknownCategory) -> Void = { _ in }) throws -> Tensor {
         let n = table.rowCount, w = width
         var values = [Float](repeating: 0, count: n * w)
         var offset = 0
@@ -201,7 +201,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
                 for row in 0..<n {
                     guard let category = column.text(at: row) ?? fill else { throw missing(row) }
                     let slot = index[category] ?? 0
-                    if slot == 0 { onUnknownCategory?(UnknownCategory(column: feature.name, row: table.rowNumbers[row], value: category)) }
+                    if slot == 0 { onUnknownCategory(UnknownCategory(column: feature.name, row: table.rowNumbers[row], value: category)) }
                     values[row * w + offset + slot] = 1
                 }
                 offset += vocabulary.count + 1

@@ -305,23 +305,23 @@ extension Model {
 
     /// The features of `table` encoded by `tableEncoder` (columns matched by name, in any
     /// order); unseen categories are reported to `onUnknownCategory`.
-    public func encode(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> Tensor {
+    public func encode(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> Tensor {
         guard let tableEncoder else { throw TableError("this model was not trained on a table (it has no table encoder)") }
         return try tableEncoder.encodeFeatures(table, onUnknownCategory: onUnknownCategory)
     }
 
     /// The network's outputs for the rows of `table` (for a regression, the predicted values).
-    public func predict(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> Tensor {
+    public func predict(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> Tensor {
         predict(try encode(table, onUnknownCategory: onUnknownCategory))
     }
 
     /// The predicted class name of each row of `table`.
-    public func predictClassNames(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> [String] {
+    public func predictClassNames(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> [String] {
         predictClassNames(try encode(table, onUnknownCategory: onUnknownCategory))
     }
 
     /// The loss and metrics over the rows of `table`, whose label column is encoded as in training.
-    public func evaluate(_ table: Table, onUnknownCategory: ((TableEncoder.UnknownCategory) -> Void)? = nil) throws -> [String: Float] {
+    public func evaluate(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> [String: Float] {
         let x = try encode(table, onUnknownCategory: onUnknownCategory)
         return evaluate(x, try tableEncoder!.encodeLabels(table))
     }

@@ -23,9 +23,29 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Directory holding the four Fashion-MNIST IDX files (optionally .gz).") var data: String?
     @Option(help: "Continue the run that wrote this checkpoint from its next epoch (its recipe, seed and optimizer state); --epochs may extend it, --output redirect it.")
     var resume: String?
+    @OptionGroup var table: TableOptions
+    @Option(help: "With --csv: a CSV of test rows with the same columns (instead of --test-fraction).") var testCsv: String?
+    @Option(parsing: .unconditional, help: "With --csv: the fraction of rows held out for testing (stratified; default 0.25).")
+    var testFraction: Float?
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
+        if table.csv != nil {
+            let images: [(String, Bool)] = [
+                ("--model", model != nil), ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--data", data != nil),
+                ("--label-smoothing", labelSmoothing != nil), ("--augment", augment != nil), ("--resume", resume != nil)]
+            if let (flag, _) = images.first(where: \.1) { throw ValidationError("\(flag) is for Fashion-MNIST; it does not apply with --csv") }
+            guard table.label != nil else { throw ValidationError("--csv needs --label COLUMN, the column to predict") }
+            if testCsv != nil && testFraction != nil { throw ValidationError("give --test-csv or --test-fraction, not both") }
+            if let testFraction, !(testFraction > 0 && testFraction < 1) {
+                throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)")
+            }
+            _ = try table.recipe(epochs: epochs, options: options)
+            return
+        }
+        if table.label != nil || testCsv != nil || testFraction != nil || table.hidden != nil {
+            throw ValidationError("--label, --test-csv, --test-fraction and --hidden need --csv FILE")
+        }
         if resume != nil {
             let fixed: [(String, Bool)] = [
                 ("--model", model != nil), ("--optimizer", optimizer != nil), ("--schedule", schedule != nil),
@@ -59,6 +79,10 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if table.csv != nil {
+            try trainOnTable(table, epochs: epochs, testCSV: testCsv, testFraction: testFraction ?? 0.25, options: options)
+            return
+        }
         let model = self.model ?? "mlp"
         let dataset = loadFashionMNIST(data)
         let say = options.say
@@ -96,13 +120,24 @@ struct TrainCommand: ParsableCommand {
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "Evaluate a checkpoint on the Fashion-MNIST test set.")
+        commandName: "evaluate", abstract: "Evaluate a checkpoint on the Fashion-MNIST test set, or a table model on a CSV table.")
 
     @Option(help: "A checkpoint written by train.") var checkpoint: String
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
+    @Option(help: "A CSV table with the label column, for a model trained with train --csv.") var csv: String?
+    @Option(help: "The label column (default: the one the model was trained on).") var label: String?
     @Flag(help: "Print one JSON object.") var json = false
 
+    func validate() throws {
+        if csv != nil && data != nil { throw ValidationError("--data is for Fashion-MNIST; it does not apply with --csv") }
+        if label != nil && csv == nil { throw ValidationError("--label needs --csv FILE") }
+    }
+
     func run() throws {
+        if let csv {
+            evaluateOnTable(checkpoint: checkpoint, csv: csv, label: label, json: json)
+            return
+        }
         let (network, metadata) = orFail { try ModelZoo.loadCheckpoint(checkpoint) }
         let result = ModelZoo.testMetrics(network, loadFashionMNIST(data))
         if json {
@@ -118,8 +153,11 @@ struct EvaluateCommand: ParsableCommand {
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify images with a checkpoint.",
-        discussion: "Input: an IDX image file (optionally .gz), or a CSV file with one image per row of 784 pixel values in 0...255.")
+        abstract: "Classify images with a checkpoint, or the rows of a CSV table with a table model.",
+        discussion: """
+            Input: an IDX image file (optionally .gz), or a CSV file with one image per row of 784 pixel values in 0...255; \
+            for a model trained with train --csv, a CSV table with a header whose columns are matched by name (in any order).
+            """)
 
     @Option(help: "A checkpoint written by train.") var checkpoint: String
     @Option(help: "Images: IDX (…-ubyte[.gz]) or CSV.") var input: String
@@ -127,6 +165,11 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
+        if orFail({ try Tabular.isTableModel(at: checkpoint) }) {
+            if hasHeader { fail("--has-header is for image CSVs; a table always has a header") }
+            predictTable(checkpoint: checkpoint, input: input, json: json)
+            return
+        }
         let network = orFail { try ModelZoo.loadCheckpoint(checkpoint) }.network
         let images = orFail { try ModelZoo.readImages(input, hasHeader: hasHeader) }
         let predictions = ModelZoo.classify(network, images)
