@@ -46,6 +46,17 @@ def write_csv(path, names, x, y):
             w.writerow([repr(float(v)) for v in row] + [label])
 
 
+def processor():
+    """The processor's name and the vector extensions that matter to our kernels."""
+    try:
+        info = open("/proc/cpuinfo").read()
+        name = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
+        flags = next(l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags"))
+        return name + " (" + " ".join(f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni") if f in flags) + ")"
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def ours(binary, *args):
     out = subprocess.run([binary, *args, "--json"], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -61,7 +72,7 @@ def main():
     seeds = range(args.seeds)
     os.makedirs(args.out, exist_ok=True)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    results = {"sklearn": sklearn.__version__, "processor": platform.processor() or platform.machine(), "datasets": {}}
+    results = {"sklearn": sklearn.__version__, "processor": processor(), "datasets": {}}
     for name, loader in {**CLASSIFICATION, **REGRESSION}.items():
         data = loader()
         x, y = data.data, data.target

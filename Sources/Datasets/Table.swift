@@ -132,15 +132,15 @@ public struct Table: Sendable {
         return rows((0..<rowCount).filter { row in !checked.contains { $0.isMissing(row) } })
     }
 
-    /// Throws naming the first missing value of `columns`, with how many there are and what to do.
-    public func requireNoMissing(in columns: [String]) throws {
+    /// Throws naming the first missing value of `columns`, with how many there are and `remedy`.
+    public func requireNoMissing(in columns: [String], remedy: String = "drop those rows or impute them (--drop-missing, --impute)") throws {
         for name in columns {
             let column = try column(name)
             let missing = (0..<rowCount).filter(column.isMissing)
             guard let first = missing.first else { continue }
             throw TableError("\(prefix)column '\(name)', row \(rowNumbers[first]): missing value"
                              + (missing.count > 1 ? " (\(missing.count) rows miss one)" : "")
-                             + "; drop those rows or impute them")
+                             + "; " + remedy)
         }
     }
 
@@ -311,7 +311,7 @@ public struct Table: Sendable {
         var assignment = [Int](repeating: 0, count: rowCount)
         if let label {
             let column = try column(label)
-            try requireNoMissing(in: [label])
+            try requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
             // Classes numbered by first appearance, as scikit-learn encodes them.
             var code: [String: Int] = [:], codes: [Int] = []
             for row in 0..<rowCount {
@@ -351,7 +351,7 @@ public struct Table: Sendable {
     /// The rows of each value of `label`, values in sorted order.
     private func classGroups(of label: String) throws -> [[Int]] {
         let column = try column(label)
-        try requireNoMissing(in: [label])
+        try requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
         var groups: [String: [Int]] = [:]
         for row in 0..<rowCount { groups[column.text(at: row)!, default: []].append(row) }
         return groups.keys.sorted().map { groups[$0]! }

@@ -70,7 +70,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         let names = features ?? table.names.filter { $0 != label }
         guard !names.isEmpty else { throw TableError("no feature columns: the table has only the label '\(label)'") }
         if names.contains(label) { throw TableError("the label '\(label)' cannot also be a feature") }
-        try table.requireNoMissing(in: [label])
+        try table.requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
         var encoded: [Feature] = [], constant: [String] = []
         for name in names {
             let column = try table.column(name)
@@ -187,7 +187,8 @@ public struct TableEncoder: Codable, Sendable, Equatable {
             let column = try table.column(feature.name)
             func missing(_ row: Int) -> TableError {
                 TableError((table.source.isEmpty ? "" : table.source + ": ")
-                           + "column '\(feature.name)', row \(table.rowNumbers[row]): missing value, and the model was trained without imputation")
+                           + "column '\(feature.name)', row \(table.rowNumbers[row]): missing value, and the model fills none "
+                           + "(train it with imputation, --impute, or drop incomplete rows, --drop-missing)")
             }
             switch (feature.encoding, column) {
             case (.numeric(let fill), .numeric(let v)):
@@ -217,7 +218,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
     /// (float32 `[rows, 1]`) for a regression. A class not seen in training is an error.
     public func encodeLabels(_ table: Table) throws -> Tensor {
         let column = try table.column(label)
-        try table.requireNoMissing(in: [label])
+        try table.requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
         let place = table.source.isEmpty ? "" : table.source + ": "
         guard let classNames else {
             guard case .numeric(let v) = column else {

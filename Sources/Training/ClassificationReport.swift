@@ -42,19 +42,18 @@ public struct ClassificationReport: Sendable, CustomStringConvertible {
         confusionMatrix = confusion
     }
 
-    /// The table as scikit-learn prints it (two decimals).
+    /// The table as scikit-learn prints it (two decimals, the same columns and spacing).
     public var description: String {
-        let width = Swift.max(([classes.map(\.name.count).max() ?? 0, "weighted avg".count]).max()!, 12)
+        let width = Swift.max(classes.map(\.name.count).max() ?? 0, "weighted avg".count)
         func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: Swift.max(n - s.count, 0)) + s }
+        func fields(_ name: String, _ values: [String]) -> String { pad(name, width) + " " + values.map { " " + pad($0, 9) }.joined() }
         func line(_ r: Row) -> String {
-            pad(r.name, width) + [r.precision, r.recall, r.f1].map { pad(String(format: "%.2f", $0), 10) }.joined()
-                + pad(String(r.support), 10)
+            fields(r.name, [r.precision, r.recall, r.f1].map { String(format: "%.2f", $0) } + [String(r.support)])
         }
-        var lines = [pad("", width) + ["precision", "recall", "f1-score", "support"].map { pad($0, 10) }.joined(), ""]
+        var lines = [fields("", ["precision", "recall", "f1-score", "support"]), ""]
         lines += classes.map(line)
         lines.append("")
-        lines.append(pad("accuracy", width) + pad("", 20) + pad(String(format: "%.2f", accuracy), 10)
-                     + pad(String(confusionMatrix.reduce(0) { $0 + $1.reduce(0, +) }), 10))
+        lines.append(fields("accuracy", ["", "", String(format: "%.2f", accuracy), String(macroAverage.support)]))
         lines += [line(macroAverage), line(weightedAverage)]
         return lines.joined(separator: "\n")
     }

@@ -22,7 +22,7 @@ final class ProgressBar {
         self.epochs = epochs
         self.steps = steps
         self.output = output
-        if live { output?("Epoch \(epoch + 1)/\(epochs)", "\n") }
+        if self.live { output?("Epoch \(epoch + 1)/\(epochs)", "\n") }
     }
 
     private var elapsed: Double {
