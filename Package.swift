@@ -45,6 +45,8 @@ let package = Package(
         .executableTarget(name: "pytorch-style-example", dependencies: ["DeepLearning"], path: "Examples/PyTorchStyle"),
         .executableTarget(name: "custom-layer-example", dependencies: ["DeepLearning"], path: "Examples/CustomLayer"),
         .executableTarget(name: "keras-classic-example", dependencies: ["DeepLearning"], path: "Examples/KerasClassic"),
+        .executableTarget(name: "multi-task-example", dependencies: ["DeepLearning"], path: "Examples/MultiTask"),
+        .executableTarget(name: "own-data-example", dependencies: ["DeepLearning"], path: "Examples/OwnData", exclude: ["iris.csv"]),
         // The seeded mutation fuzzer over every file the command-line tool reads (Fuzz/README.md).
         // A single-file tool whose worker threads share counters under a lock: Swift 5 mode.
         .executableTarget(name: "deeplearn-fuzz", dependencies: ["DeepLearning"], path: "Fuzz/Sources",

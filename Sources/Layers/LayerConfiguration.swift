@@ -56,7 +56,7 @@ public enum LayerRegistry {
         BatchNorm.self, LayerNorm.self, GroupNorm.self, Dropout2D.self, ResidualBlock.self, ConvTranspose2D.self,
         LSTM.self, GRU.self, SimpleRNN.self, Embedding.self, SimpleRNNCell.self, LSTMCell.self, GRUCell.self,
         Bidirectional.self, MultiHeadAttention.self, AdditiveAttention.self, SinusoidalPositionalEncoding.self,
-        LearnedPositionalEncoding.self, TransformerEncoderBlock.self, TransformerDecoderBlock.self, Normalization.self, Parallel.self,
+        LearnedPositionalEncoding.self, TransformerEncoderBlock.self, TransformerDecoderBlock.self, Normalization.self, Parallel.self, Heads.self,
     ] as [any ConfigurableLayer.Type]).map { ($0.typeName, $0) })))
 
     public static func register(_ type: any ConfigurableLayer.Type) {

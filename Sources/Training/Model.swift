@@ -31,6 +31,9 @@ public final class Model {
     /// When set, gradients are rescaled to at most this global L2 norm before each update
     /// (Keras' `clipnorm`, PyTorch's `clip_grad_norm_`).
     public internal(set) var clipNorm: Float?
+    /// For a network with several outputs (`MultiOutputLayer`), the loss, weight and metrics of
+    /// each, in the network's output order; set by `compile(optimizer:losses:...)`.
+    public internal(set) var outputLosses: [OutputLoss]?
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
     /// Where progress goes; `nil` silences it.
@@ -43,8 +46,11 @@ public final class Model {
     /// and `save` keeps them.
     public var classNames: [String]?
     /// How table columns become the network's input, for a model trained on a `Table`: `save`
-    /// keeps it, and `predict(_ table:)` applies it.
-    public var tableEncoder: TableEncoder?
+    /// keeps it, and `predict(_ table:)` applies it. Setting it sets `classNames` to its classes
+    /// when they are not set.
+    public var tableEncoder: TableEncoder? {
+        didSet { if classNames == nil { classNames = tableEncoder?.classNames } }
+    }
 
     public init(_ network: any Layer) { self.network = network }
 
@@ -68,8 +74,16 @@ public final class Model {
     }
 
     private func requireCompiled(_ op: String) -> (any Optimizer, Loss) {
-        guard let optimizer, let loss else { requirementFailure("\(op): call compile(optimizer:loss:metrics:) first") }
+        guard let optimizer, let loss else {
+            requirementFailure(outputLosses != nil ? "\(op): this model has several outputs; give its targets by output name"
+                                                   : "\(op): call compile(optimizer:loss:metrics:) first")
+        }
         return (optimizer, loss)
+    }
+
+    func requireOptimizer(_ op: String) -> (any Optimizer, Void) {
+        guard let optimizer else { requirementFailure("\(op): call compile(optimizer:loss:metrics:) first") }
+        return (optimizer, ())
     }
 
     /// One optimization step on a batch: forward, loss, backward, update. Returns the outputs
@@ -187,10 +201,30 @@ public final class Model {
         callbacks: [any Callback], seed: UInt64, initialEpoch: Int, verbose: Verbosity,
         targets: ((Tensor) -> (Tensor, Tensor))?
     ) -> History {
-        let (optimizer, loss) = requireCompiled("fit")
+        let (_, loss) = requireCompiled("fit")
+        require(targets == nil || loss.canWeightExamples, "fit: loss '\(loss.name)' cannot weight examples (classWeight, sampleWeight)")
+        return loop(dataset, epochs: epochs, batchSize: batchSize, shuffle: shuffle, callbacks: callbacks, seed: seed,
+                    initialEpoch: initialEpoch, verbose: verbose, metrics: metrics,
+                    validate: validation.map { (vx, vy) in { self.evaluate(vx, vy, batchSize: Swift.max(batchSize, 256)) } }) { bx, stored in
+            let (by, weights) = targets.map { $0(stored) } ?? (stored, nil)
+            let (outputs, batchLoss) = self.trainStep(bx, by, weights: weights)
+            withoutGradients { self.metrics.forEach { $0.update(outputs: outputs, targets: by) } }
+            return ["loss": batchLoss]
+        }
+    }
+
+    /// The epochs of `fit`: batches from `dataset` through `step` (which trains on one and
+    /// returns its mean losses by log key, `loss` first among them), the running means and
+    /// `metrics` shown as it goes, `validate`'s logs (prefixed `val_`) after each epoch, the
+    /// callbacks around it all.
+    func loop(
+        _ dataset: any Dataset, epochs: Int, batchSize: Int, shuffle: Bool, callbacks: [any Callback], seed: UInt64,
+        initialEpoch: Int, verbose: Verbosity, metrics: [any Metric], validate: (() -> [String: Float])?,
+        step: (_ inputs: Tensor, _ targets: Tensor) -> [String: Float]
+    ) -> History {
+        let (optimizer, _) = requireOptimizer("fit")
         require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         require((0..<epochs).contains(initialEpoch), "fit: initialEpoch \(initialEpoch) is not in 0..<\(epochs)")
-        require(targets == nil || loss.canWeightExamples, "fit: loss '\(loss.name)' cannot weight examples (classWeight, sampleWeight)")
         let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
         loader.skipPasses(initialEpoch)
         var history = History()
@@ -202,24 +236,25 @@ public final class Model {
             network.train()
             metrics.forEach { $0.reset() }
             let bar = ProgressBar(epoch: epoch, epochs: epochs, steps: loader.batchCount, live: verbose == .progressBar, output: output)
-            var lossSum: Double = 0, seen = 0
+            var sums: [String: Double] = [:], seen = 0
+            func means() -> [String: Float] { sums.mapValues { Float($0 / Double(Swift.max(seen, 1))) } }
             for (batch, (bx, stored)) in loader.enumerated() {
-                let (by, weights) = targets.map { $0(stored) } ?? (stored, nil)
-                let (outputs, batchLoss) = trainStep(bx, by, weights: weights)
+                let losses = step(bx, stored)
                 let n = bx.shape[0]
-                lossSum += Double(batchLoss) * Double(n)
+                for (key, value) in losses { sums[key, default: 0] += Double(value) * Double(n) }
                 seen += n
-                withoutGradients { metrics.forEach { $0.update(outputs: outputs, targets: by) } }
-                var logs = ["loss": Float(lossSum / Double(seen))]
+                var logs = means()
                 for m in metrics { logs[m.name] = m.result() }
                 bar.update(step: batch + 1, logs: logs)
+                let batchLoss = losses["loss"] ?? .nan
                 for c in callbacks { c.onBatchEnd(batch, logs: ["loss": batchLoss], model: self) }
                 if stopTraining && !batchLoss.isFinite { break }
             }
-            var logs = ["loss": Float(lossSum / Double(Swift.max(seen, 1))), "lr": optimizer.learningRate]
+            var logs = means()
+            logs["lr"] = optimizer.learningRate
             for m in metrics { logs[m.name] = m.result() }
-            if let (vx, vy) = validation {
-                for (key, value) in evaluate(vx, vy, batchSize: Swift.max(batchSize, 256)) { logs["val_" + key] = value }
+            if let validate {
+                for (key, value) in validate() { logs["val_" + key] = value }
             }
             bar.finish(logs: logs)
             history.append(logs)

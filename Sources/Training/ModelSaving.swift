@@ -15,6 +15,13 @@ struct SavedCompilation: Codable {
     var lossName: String
     var metrics: [SavedMetric]
     var clipNorm: Float?
+    /// A multi-output model's losses, weights and metrics, by output (then `loss` is unused).
+    struct SavedOutput: Codable { var name: String; var loss: Loss.Configuration?; var lossName: String; var weight: Float; var metrics: [SavedMetric] }
+    var outputs: [SavedOutput]?
+}
+
+private func saved(_ metrics: [any Metric]) -> [SavedCompilation.SavedMetric] {
+    metrics.map { .init(name: $0.name, classCount: ($0 as? ClassificationScore)?.classCount) }
 }
 
 extension Model {
@@ -30,11 +37,15 @@ extension Model {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let configuration = (optimizer as? any ConfigurableOptimizer)?.configuration
         if let loss {
-            let saved = SavedCompilation(
-                optimizer: (optimizer as? any ConfigurableOptimizer)?.configuration, loss: loss.configuration, lossName: loss.name,
-                metrics: metrics.map { .init(name: $0.name, classCount: ($0 as? ClassificationScore)?.classCount) }, clipNorm: clipNorm)
-            meta["model_compile"] = try json(saved)
+            meta["model_compile"] = try json(SavedCompilation(
+                optimizer: configuration, loss: loss.configuration, lossName: loss.name, metrics: saved(metrics), clipNorm: clipNorm))
+        } else if let outputLosses {
+            meta["model_compile"] = try json(SavedCompilation(
+                optimizer: configuration, loss: nil, lossName: "", metrics: [], clipNorm: clipNorm,
+                outputs: outputLosses.map { .init(name: $0.name, loss: $0.loss.configuration, lossName: $0.loss.name, weight: $0.weight,
+                                                  metrics: saved($0.metrics)) }))
         }
         if let tableEncoder { meta["table_encoder"] = try json(tableEncoder) }
         if let classNames { meta["class_names"] = try json(classNames) }
@@ -81,27 +92,38 @@ extension Model {
             }
         }
         guard let saved = try decode(SavedCompilation.self, "model_compile") else { return model }
-        let loss: Loss
-        if let configuration = saved.loss {
-            do { try configuration.validate() } catch { throw fail("\(error)") }
-            loss = Loss(configuration)
-        } else {
-            guard let custom = customLosses.first(where: { $0.name == saved.lossName }) else {
-                throw fail("the loss '\(saved.lossName)' is not built in; pass it in customLosses")
+        func loss(_ configuration: Loss.Configuration?, _ name: String) throws -> Loss {
+            if let configuration {
+                do { try configuration.validate() } catch { throw fail("\(error)") }
+                return Loss(configuration)
             }
-            loss = custom
+            guard let custom = customLosses.first(where: { $0.name == name }) else {
+                throw fail("the loss '\(name)' is not built in; pass it in customLosses")
+            }
+            return custom
         }
-        let metrics: [any Metric] = try saved.metrics.map { m in
-            if let custom = customMetrics.first(where: { $0.name == m.name }) { return custom }
-            guard let metric = builtInMetric(named: m.name, classCount: m.classCount) else {
-                throw fail("the metric '\(m.name)' is not built in; pass it in customMetrics")
+        func metrics(_ list: [SavedCompilation.SavedMetric]) throws -> [any Metric] {
+            try list.map { m in
+                if let custom = customMetrics.first(where: { $0.name == m.name }) { return custom }
+                guard let metric = builtInMetric(named: m.name, classCount: m.classCount) else {
+                    throw fail("the metric '\(m.name)' is not built in; pass it in customMetrics")
+                }
+                return metric
             }
-            return metric
         }
         if let clipNorm = saved.clipNorm, !(clipNorm.isFinite && clipNorm > 0) { throw fail("clipNorm \(clipNorm) is not > 0") }
-        model.loss = loss
-        model.metrics = metrics
         model.clipNorm = saved.clipNorm
+        if let outputs = saved.outputs {
+            guard let network = network as? any MultiOutputLayer, network.outputNames == outputs.map(\.name) else {
+                throw fail("the saved losses are for outputs \(outputs.map(\.name)), which the network does not have")
+            }
+            guard outputs.allSatisfy({ $0.weight.isFinite && $0.weight >= 0 }) else { throw fail("loss weights must be finite and >= 0") }
+            model.outputLosses = try outputs.map { OutputLoss(name: $0.name, loss: try loss($0.loss, $0.lossName), weight: $0.weight,
+                                                               metrics: try metrics($0.metrics)) }
+        } else {
+            model.loss = try loss(saved.loss, saved.lossName)
+            model.metrics = try metrics(saved.metrics)
+        }
         if let configuration = saved.optimizer {
             do { try configuration.validate() } catch { throw fail("\(error)") }
             let optimizer = configuration.make(network.trainableParameters)

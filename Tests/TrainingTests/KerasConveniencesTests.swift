@@ -215,3 +215,44 @@ private func message(_ body: () throws -> Any) -> String? {
         #expect(binary.predictClasses(x) == binary.predict(x).scalars.map { $0 >= 0 ? 1 : 0 })
     }
 }
+
+@Suite struct MultiOutputTests {
+    /// Two heads over one trunk: which coordinate is largest, and whether the first is positive.
+    func twoHeads() -> (Model, Tensor, [String: Tensor]) {
+        let (x, largest) = argmaxProblem(256, seed: 11)
+        let positive = Tensor(integers: x.scalars.enumerated().filter { $0.offset % 3 == 0 }.map { $0.element > 0 ? 1 : 0 })
+        let model = Model(Random.withSeed(12) {
+            Heads(trunk: Sequential { Dense(32, activation: .relu, inputFeatures: 3) }, heads: [("largest", Dense(3)), ("positive", Dense(2))])
+        })
+        model.compile(optimizer: .adam(learningRate: 0.01), losses: ["largest": .crossEntropy(), "positive": .crossEntropy()],
+                      lossWeights: ["positive": 0.5], metrics: ["largest": [Accuracy()], "positive": [Accuracy()]])
+        model.progressOutput = nil
+        return (model, x, ["largest": largest, "positive": positive])
+    }
+
+    @Test func eachOutputHasItsLossWeightAndMetrics() {
+        let (model, x, targets) = twoHeads()
+        let history = Random.withSeed(13) { model.fit(x, targets, epochs: 12, batchSize: 32, validationData: (x, targets)) }
+        let last = history.epochs.last!
+        #expect(Set(last.keys) == ["loss", "lr", "largest_loss", "positive_loss", "largest_accuracy", "positive_accuracy",
+                                   "val_loss", "val_largest_loss", "val_positive_loss", "val_largest_accuracy", "val_positive_accuracy"])
+        #expect(last["largest_accuracy"]! > 0.85 && last["positive_accuracy"]! > 0.85)
+        let scores = model.evaluate(x, targets)
+        #expect(Swift.abs(scores["loss"]! - (scores["largest_loss"]! + 0.5 * scores["positive_loss"]!)) < 1e-5)
+        #expect(scores == (history.epochs.last!.filter { $0.key.hasPrefix("val_") }.reduce(into: [String: Float]()) { $0[String($1.key.dropFirst(4))] = $1.value }))
+        let outputs = model.predictOutputs(x)
+        #expect(outputs["largest"]!.shape == [256, 3] && outputs["positive"]!.shape == [256, 2])
+        #expect(model.predict(x).shape == [256, 5])
+    }
+
+    @Test func aSavedMultiOutputModelLoadsCompiled() throws {
+        let (model, x, targets) = twoHeads()
+        Random.withSeed(14) { _ = model.fit(x, targets, epochs: 2, batchSize: 64) }
+        let path = temporaryPath("heads.safetensors")
+        try model.save(to: path)
+        let loaded = try Model.load(from: path)
+        #expect(loaded.outputLosses?.map(\.name) == ["largest", "positive"] && loaded.outputLosses?.map(\.weight) == [1, 0.5])
+        #expect(loaded.evaluate(x, targets) == model.evaluate(x, targets))
+        #expect(loaded.predictOutputs(x)["positive"]!.scalars == model.predictOutputs(x)["positive"]!.scalars)
+    }
+}
