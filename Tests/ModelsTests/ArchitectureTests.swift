@@ -13,6 +13,9 @@ nonisolated(unsafe) private let everyLayer: [String: (make: () -> any Layer, inp
     return [
         "Linear": ({ Linear(8, 3) }, flat),
         "Dense": ({ Dense(3, activation: .softmax, inputFeatures: 8) }, flat),
+        "Normalization": ({ Normalization(adaptingTo: flat * 3 + 1) }, flat),
+        "Parallel": ({ Parallel([Linear(8, 3), Sequential { Dense(4, activation: .relu, inputFeatures: 8); Dense(3, inputFeatures: 4) }], combine: .mean) }, flat),
+        "Heads": ({ Heads(trunk: Linear(8, 5), heads: [("a", Linear(5, 2)), ("b", Dense(3, inputFeatures: 5))]) }, flat),
         "ReLU": ({ ReLU() }, flat), "LeakyReLU": ({ LeakyReLU(negativeSlope: 0.2) }, flat), "ELU": ({ ELU(alpha: 0.5) }, flat),
         "GELU": ({ GELU(approximate: true) }, flat), "Sigmoid": ({ Sigmoid() }, flat), "Tanh": ({ Tanh() }, flat),
         "Softmax": ({ Softmax(axis: 0) }, flat), "Dropout": ({ Dropout(rate: 0.3) }, flat), "Flatten": ({ Flatten() }, image),
