@@ -37,7 +37,7 @@ struct Target {
     let format: Format
     /// The arguments of `deeplearn` that read `file`, with the corpus directory at hand.
     let arguments: (_ file: String, _ corpus: String, _ scratch: String) -> [String]
-    enum Format { case safetensors, idx, gzip, csv, text }
+    enum Format { case safetensors, idx, gzip, csv, text, table }
 }
 
 let sample = "fashion"  // a tiny Fashion-MNIST directory in the corpus
@@ -74,6 +74,12 @@ let targets: [Target] = [
     },
     Target(name: "csv", seeds: ["images.csv"], format: .csv) { file, corpus, _ in
         ["predict", "--checkpoint", "\(corpus)/checkpoint/linear.safetensors", "--input", file, "--json"]
+    },
+    Target(name: "table", seeds: ["fruit.csv"], format: .table) { file, _, scratch in
+        ["train", "--csv", file, "--label", "kind", "--epochs", "2", "--impute", "mean", "--output", "\(scratch)/table.safetensors", "--json"]
+    },
+    Target(name: "tablemodel", seeds: ["fruit.safetensors"], format: .safetensors) { file, corpus, _ in
+        ["predict", "--checkpoint", file, "--input", "\(corpus)/table/fruit.csv", "--json"]
     },
     Target(name: "lm", seeds: ["lstm.safetensors", "transformer.safetensors"], format: .safetensors) { file, _, _ in
         ["lm", "sample", "--checkpoint", file, "--length", "8", "--prompt", "a"]
@@ -195,6 +201,9 @@ func surelyInvalid(_ bytes: [UInt8], seed: [UInt8], format: Target.Format) -> Bo
         return String(decoding: bytes, as: UTF8.self).lowercased().contains("nan")
     case .text:
         return bytes.isEmpty || String(bytes: bytes, encoding: .utf8) == nil
+    case .table:
+        // Not UTF-8, or an odd number of quotes: a quoted field is never closed.
+        return String(bytes: bytes, encoding: .utf8) == nil || bytes.filter { $0 == UInt8(ascii: "\"") }.count % 2 == 1
     }
 }
 
@@ -389,6 +398,19 @@ func makeCorpus(_ directory: String) throws {
         Reshape([1, 28, 28]); Conv2D(1, 2, kernelSize: 3, padding: .same); ReLU(); MaxPool2D(4); Flatten(); Dropout(rate: 0.1); Linear(98, 10)
     }, to: "\(directory)/checkpoint/cnn.safetensors")
     try makeOptimizerSeed(directory)
+    // A table of numbers, a category, a missing value and text labels, and a model trained on it.
+    var rng = RandomGenerator(seed: 3)
+    let sizes = Tensor.uniform([40], low: 1, high: 9, using: &rng).scalars
+    let rows = sizes.enumerated().map { i, size in
+        let colour = ["red", "green", "\"blue, dark\""][i % 3]
+        return "\(size),\(colour),\(i == 7 ? "" : String(i % 5)),\(size + Float(i % 3) > 5 ? "big" : "small")"
+    }
+    let table = "size,colour,weight,kind\n" + rows.joined(separator: "\n") + "\n"
+    _ = fm.createFile(atPath: "\(directory)/table/fruit.csv", contents: Data(table.utf8))
+    var recipe = Tabular.Recipe()
+    (recipe.epochs, recipe.hidden, recipe.imputation) = (2, [4], .mean)
+    try Tabular.train(try Table.read("\(directory)/table/fruit.csv"), label: "kind", recipe: recipe)
+        .model.save(to: "\(directory)/tablemodel/fruit.safetensors", includeOptimizer: false)
     // Character models, small.
 
     let text = String(try TextCorpus.shakespeare().prefix(3000))

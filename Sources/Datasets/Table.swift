@@ -284,12 +284,16 @@ public struct Table: Sendable {
             test += order[..<held]
             train += order[held...]
         }
+        guard !test.isEmpty, !train.isEmpty else {
+            throw TableError("\(prefix)\(rowCount) rows in \(groups.count) classes are too few to hold out \(testFraction) of each class")
+        }
         return (rows(train.sorted()), rows(test.sorted()))
     }
 
     /// A seeded random split of the rows (for regression).
     public func randomSplit(testFraction: Float, seed: UInt64 = 0) throws -> (train: Table, test: Table) {
         guard testFraction > 0 && testFraction < 1 else { throw TableError("testFraction must be in (0, 1), got \(testFraction)") }
+        guard rowCount >= 2 else { throw TableError("\(prefix)one row is too few to split") }
         var rng = RandomGenerator(seed: seed)
         let order = Tensor.permutation(rowCount, using: &rng).integers
         let held = Swift.min(Swift.max(Int((Float(rowCount) * testFraction).rounded()), 1), rowCount - 1)

@@ -48,6 +48,19 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         public var description: String {
             "column '\(column)', row \(row): category '\(value)' was not seen in training; encoded as out-of-vocabulary"
         }
+
+        /// One line per column: its first unseen category, and how many more rows hold one.
+        public static func summary(_ found: [UnknownCategory]) -> [String] {
+            var order: [String] = [], byColumn: [String: [UnknownCategory]] = [:]
+            for u in found {
+                if byColumn[u.column] == nil { order.append(u.column) }
+                byColumn[u.column, default: []].append(u)
+            }
+            return order.map { column in
+                let all = byColumn[column]!
+                return all[0].description + (all.count > 1 ? " (and \(all.count - 1) more rows of this column)" : "")
+            }
+        }
     }
 
     /// The features, in the order their encodings are laid side by side.

@@ -196,7 +196,7 @@ public enum Tabular {
         let x = try encoder.encodeFeatures(fitRows), y = try encoder.encodeLabels(fitRows)
         let (allX, allY) = stopData == nil ? (x, y) : (try encoder.encodeFeatures(train), try encoder.encodeLabels(train))
         // Encoded before training, so that a bad test table stops the run before it starts.
-        let testData = try test.map { (try encoder.encodeFeatures($0, onUnknownCategory: { warn($0.description) }), try encoder.encodeLabels($0)) }
+        let testData = try test.map { try encode($0, encoder, warn: warn) }
         let classification = encoder.isClassification
         // Preprocessing and the linear start see every training row; the held-out ones only stop.
         let normalization = Normalization(adaptingTo: allX)
@@ -245,6 +245,17 @@ public enum Tabular {
         return Result(model: model, histories: histories, testMetrics: metrics, report: report)
     }
 
+    /// The features and labels of `table` (the label column checked first), with one warning per
+    /// column holding categories not seen in training.
+    static func encode(_ table: Table, _ encoder: TableEncoder, warn: (String) -> Void) throws -> (Tensor, Tensor) {
+        _ = try table.column(encoder.label)
+        var unknown: [TableEncoder.UnknownCategory] = []
+        let x = try encoder.encodeFeatures(table) { unknown.append($0) }
+        let y = try encoder.encodeLabels(table)
+        TableEncoder.UnknownCategory.summary(unknown).forEach(warn)
+        return (x, y)
+    }
+
     /// The test scores and, for a classification, the report of `model` on encoded rows.
     private static func scores(_ model: Model, _ x: Tensor, _ y: Tensor) -> ([String: Float], ClassificationReport?) {
         let logs = model.evaluate(x, y)
@@ -261,8 +272,8 @@ public enum Tabular {
     {
         guard let encoder = model.tableEncoder else { throw TableError("this checkpoint was not trained on a table") }
         guard model.loss != nil else { throw TableError("this checkpoint has no compile configuration to evaluate with") }
-        let x = try encoder.encodeFeatures(table, onUnknownCategory: { warn($0.description) })
-        return scores(model, x, try encoder.encodeLabels(table))
+        let (x, y) = try encode(table, encoder, warn: warn)
+        return scores(model, x, y)
     }
 
     /// What `crossValidate` measured.

@@ -293,6 +293,7 @@ public final class Model {
         defer { network.train() }
         return withoutGradients {
             let n = x.shape[0]
+            require(n > 0, "predict: no examples to predict")
             let parts = stride(from: 0, to: n, by: batchSize).map { network(x[$0..<Swift.min($0 + batchSize, n)]) }
             return Tensor.concat(parts, along: 0)
         }

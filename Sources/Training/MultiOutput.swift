@@ -131,6 +131,7 @@ extension Model {
         defer { self.network.train() }
         return withoutGradients {
             let n = x.shape[0]
+            require(n > 0, "predictOutputs: no examples to predict")
             let parts = stride(from: 0, to: n, by: batchSize).map { network.outputs(x[$0..<Swift.min($0 + batchSize, n)]) }
             return Dictionary(uniqueKeysWithValues: network.outputNames.enumerated().map { i, name in
                 (name, Tensor.concat(parts.map { $0[i] }, along: 0))

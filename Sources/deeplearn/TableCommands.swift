@@ -165,7 +165,9 @@ func evaluateOnTable(checkpoint: String, csv: String, label: String?, json: Bool
 func predictTable(checkpoint: String, input: String, json: Bool) {
     let model = orFail { try Model.load(from: checkpoint) }
     let table = orFail { try Table.read(input) }
-    let x = orFail { try model.encode(table, onUnknownCategory: { warning($0.description) }) }
+    var unknown: [TableEncoder.UnknownCategory] = []
+    let x = orFail { try model.encode(table) { unknown.append($0) } }
+    TableEncoder.UnknownCategory.summary(unknown).forEach(warning)
     if model.tableEncoder!.isClassification {
         let probabilities = model.predictProbabilities(x)
         let names = model.predictClassNames(x)

@@ -65,6 +65,47 @@ printf '0,300\n' > "$work/bad.csv"
 expect_error "expected 784 values" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/bad.csv"
 awk 'BEGIN { for (i = 0; i < 784; i++) printf (i ? ",%d" : "%d"), (i == 5 ? 300 : 0); print "" }' > "$work/pixel.csv"
 expect_error "pixel value 300.0 is outside 0...255" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/pixel.csv"
+# Tables: the column, the row and what to do about it, never NaN training or a crash.
+table=Fuzz/corpus/table/fruit.csv
+tabular=(train --csv "$table" --label kind --epochs 2 --output "$work/t.safetensors")
+expect_error "--csv needs --label COLUMN" train --csv "$table"
+expect_error "no column named 'knd'; the columns are 'size', 'colour', 'weight', 'kind'" train --csv "$table" --label knd
+expect_error "column 'weight', row 9: missing value; drop those rows or impute them (--drop-missing, --impute)" "${tabular[@]}"
+expect_error "--hidden must be widths separated by commas" "${tabular[@]}" --hidden 64,x
+expect_error "--hidden must be 1 to 64 widths" "${tabular[@]}" --hidden 0
+expect_error "--test-fraction must be in (0, 1), got 1.5" "${tabular[@]}" --test-fraction 1.5
+expect_error "unknown --impute 'sometimes'" "${tabular[@]}" --impute sometimes
+expect_error "unknown --task 'clustering'" "${tabular[@]}" --task clustering
+expect_error "--model is for Fashion-MNIST; it does not apply with --csv" "${tabular[@]}" --model cnn
+expect_error "--label, --test-csv, --test-fraction and --hidden need --csv FILE" train --label kind
+expect_error "--folds must be in 2...1000, got 1" cv --csv "$table" --label kind --folds 1
+expect_error "cv needs --csv FILE and --label COLUMN" cv --folds 3
+sed '5s/^[^,]*,/4x,/' "$table" > "$work/typo.csv"
+expect_error "column 'size', row 5: '4x' is not a number, though 39 of the column's 40 values are" train --csv "$work/typo.csv" --label kind --impute mean --epochs 1 --output "$work/t.safetensors"
+# The same table without quoted fields, for awk and cut.
+sed 's/"blue, dark"/blue/' "$table" > "$work/plain.csv"
+cut -d, -f1-3 "$work/plain.csv" > "$work/nolabel.csv"
+"$binary" train --csv "$table" --label kind --impute mean --epochs 2 --output "$work/t.safetensors" --json > /dev/null 2>&1
+expect_error "not a table model; evaluate it without --csv" evaluate --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --csv "$table"
+expect_error "no column named 'kind'" evaluate --checkpoint "$work/t.safetensors" --csv "$work/nolabel.csv"
+sed 's/,small$/,tiny/' "$table" > "$work/unseen.csv"
+expect_error "class 'tiny' was not seen in training (the classes are 'big', 'small')" evaluate --checkpoint "$work/t.safetensors" --csv "$work/unseen.csv"
+cut -d, -f1,3,4 "$work/plain.csv" > "$work/nocolour.csv"
+expect_error "no column named 'colour'" predict --checkpoint "$work/t.safetensors" --input "$work/nocolour.csv"
+expect_error "--has-header is for image CSVs" predict --checkpoint "$work/t.safetensors" --input "$table" --has-header
+# An unseen category is predicted (out of vocabulary) with one warning naming the column and row.
+sed '3s/,green,/,mauve,/' "$table" > "$work/mauve.csv"
+cases=$((cases + 1))
+"$binary" predict --checkpoint "$work/t.safetensors" --input "$work/mauve.csv" > /dev/null 2> "$work/err" \
+    && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -qF "column 'colour', row 3: category 'mauve' was not seen in training" "$work/err" \
+    || { echo "FAIL: predict with an unseen category:"; sed 's/^/    /' "$work/err" | head -5; failures=$((failures + 1)); }
+# A constant column trains, with one warning naming it.
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $3 = 5 } { print }' "$work/plain.csv" > "$work/constant.csv"
+cases=$((cases + 1))
+"$binary" train --csv "$work/constant.csv" --label kind --epochs 2 --output "$work/c.safetensors" --json > "$work/out" 2> "$work/err" \
+    && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -qF "column 'weight' has the same value in every training row" "$work/err" \
+    && grep -q '"test_accuracy":[0-9]' "$work/out" \
+    || { echo "FAIL: train with a constant column:"; sed 's/^/    /' "$work/err" | head -5; failures=$((failures + 1)); }
 # Environment: a warning naming the variable, and the run goes on with the default.
 expect_warning DEEPLEARN_THREADS=abc DEEPLEARN_THREADS bench gemm --size 256 --runs 5
 expect_warning DEEPLEARN_THREADS=0 DEEPLEARN_THREADS bench gemm --size 256 --runs 5
