@@ -3,17 +3,20 @@ import TensorCore
 /// A 2-D convolution layer over NCHW input (PyTorch's `Conv2d`).
 ///
 /// Shape: `[N, inChannels, H, W] -> [N, outChannels, OH, OW]`. Weight `[out, in / groups, kh, kw]`,
-/// initialized like PyTorch: weight and bias from U(-1/√fanIn, 1/√fanIn).
+/// initialized like PyTorch: weight and bias from U(-1/√fanIn, 1/√fanIn). `activation` is applied
+/// to the output (Keras's `activation=`; a softmax is over the channels).
 public final class Conv2D: Layer {
     public let inChannels, outChannels, groups: Int
     public let kernelSize, stride, dilation: (Int, Int)
     public let padding: Padding
+    public let activation: Activation
     public let weight: Parameter
     public let bias: Parameter?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
-                weightInitializer: Initializer = .fanInUniform) {
+                activation: Activation = .linear, weightInitializer: Initializer = .fanInUniform) {
+        self.activation = activation
         require(inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv2D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
         self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
@@ -25,15 +28,17 @@ public final class Conv2D: Layer {
 
     /// A square kernel.
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1,
-                            padding: Padding = .valid, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+                            padding: Padding = .valid, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                            activation: Activation = .linear) {
         self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
-                  padding: padding, dilation: (dilation, dilation), groups: groups, bias: bias)
+                  padding: padding, dilation: (dilation, dilation), groups: groups, bias: bias, activation: activation)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank == 4 && input.shape[1] == inChannels,
                      "\(description): input of shape \(input.shape) should be [N, \(inChannels), H, W]")
-        return conv2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let output = conv2d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        return activation(output, softmaxAxis: 1)
     }
 
     public var description: String {
@@ -43,6 +48,7 @@ public final class Conv2D: Layer {
         if dilation != (1, 1) { extras.append("dilation: \(dilation.0)x\(dilation.1)") }
         if groups != 1 { extras.append("groups: \(groups)") }
         extras.append("bias: \(bias != nil)")
+        if activation != .linear { extras.append(activation.rawValue) }
         return "Conv2D(\(inChannels) => \(outChannels), " + extras.joined(separator: ", ") + ")"
     }
 }
@@ -50,14 +56,17 @@ public final class Conv2D: Layer {
 /// A 1-D convolution layer over NCL input (PyTorch's `Conv1d`).
 ///
 /// Shape: `[N, inChannels, L] -> [N, outChannels, OL]`. Weight `[out, in / groups, k]`.
+/// `activation` is applied to the output (a softmax is over the channels).
 public final class Conv1D: Layer {
     public let inChannels, outChannels, kernelSize, stride, dilation, groups: Int
     public let padding: Padding
+    public let activation: Activation
     public let weight: Parameter
     public let bias: Parameter?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
-                dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, activation: Activation = .linear) {
+        self.activation = activation
         require(inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv1D: \(inChannels) => \(outChannels) channels do not divide into \(groups) groups")
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernelSize = kernelSize
@@ -70,11 +79,13 @@ public final class Conv1D: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank == 3 && input.shape[1] == inChannels,
                      "\(description): input of shape \(input.shape) should be [N, \(inChannels), L]")
-        return conv1d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let output = conv1d(input, weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        return activation(output, softmaxAxis: 1)
     }
 
     public var description: String {
-        "Conv1D(\(inChannels) => \(outChannels), kernel: \(kernelSize), stride: \(stride), padding: \(padding.text), bias: \(bias != nil))"
+        "Conv1D(\(inChannels) => \(outChannels), kernel: \(kernelSize), stride: \(stride), padding: \(padding.text), bias: \(bias != nil)"
+            + (activation == .linear ? "" : ", \(activation.rawValue)") + ")"
     }
 }
 
@@ -130,33 +141,41 @@ public final class ConvTranspose2D: Layer {
 extension Conv2D: ConfigurableLayer {
     public static let typeName = "Conv2D"
     public var configuration: [String: any Sendable] {
-        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": [kernelSize.0, kernelSize.1],
-         "stride": [stride.0, stride.1], "padding": padding.configuration, "dilation": [dilation.0, dilation.1],
-         "groups": groups, "bias": bias != nil]
+        var c: [String: any Sendable] = [
+            "inChannels": inChannels, "outChannels": outChannels, "kernelSize": [kernelSize.0, kernelSize.1],
+            "stride": [stride.0, stride.1], "padding": padding.configuration, "dilation": [dilation.0, dilation.1],
+            "groups": groups, "bias": bias != nil]
+        if activation != .linear { c["activation"] = activation.rawValue }
+        return c
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
         let (i, o, groups, bias) = try convolutionSizes(c, of: t)
         let kernel = try pair(c, "kernelSize", of: t)
+        let activation = try Activation(configuration: c["activation"], of: t)
         try LayerRegistry.reserve([[o, i / groups, kernel.0, kernel.1], bias ? [o] : [0]], of: t)
         self.init(i, o, kernelSize: kernel, stride: try pair(c, "stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
-                  dilation: try pair(c, "dilation", of: t), groups: groups, bias: bias)
+                  dilation: try pair(c, "dilation", of: t), groups: groups, bias: bias, activation: activation)
     }
 }
 
 extension Conv1D: ConfigurableLayer {
     public static let typeName = "Conv1D"
     public var configuration: [String: any Sendable] {
-        ["inChannels": inChannels, "outChannels": outChannels, "kernelSize": kernelSize, "stride": stride,
-         "padding": padding.configuration, "dilation": dilation, "groups": groups, "bias": bias != nil]
+        var c: [String: any Sendable] = [
+            "inChannels": inChannels, "outChannels": outChannels, "kernelSize": kernelSize, "stride": stride,
+            "padding": padding.configuration, "dilation": dilation, "groups": groups, "bias": bias != nil]
+        if activation != .linear { c["activation"] = activation.rawValue }
+        return c
     }
     public convenience init(configuration c: [String: any Sendable]) throws {
         let t = Self.typeName
         let (i, o, groups, bias) = try convolutionSizes(c, of: t)
         let kernel = try c.size("kernelSize", of: t)
+        let activation = try Activation(configuration: c["activation"], of: t)
         try LayerRegistry.reserve([[o, i / groups, kernel], bias ? [o] : [0]], of: t)
         self.init(i, o, kernelSize: kernel, stride: try c.size("stride", of: t), padding: try Padding(configuration: c["padding"], of: t),
-                  dilation: try c.size("dilation", of: t), groups: groups, bias: bias)
+                  dilation: try c.size("dilation", of: t), groups: groups, bias: bias, activation: activation)
     }
 }
 

@@ -4,14 +4,14 @@ import TensorCore
 public enum Activation: String, Sendable, CaseIterable {
     case linear, relu, sigmoid, tanh, softmax, gelu, elu, softplus
 
-    /// The activation of `x`; `softmax` is over the last axis.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// The activation of `x`; `softmax` is over `softmaxAxis` (the last by default).
+    public func callAsFunction(_ x: Tensor, softmaxAxis: Int = -1) -> Tensor {
         switch self {
         case .linear: return x
         case .relu: return TensorCore.relu(x)
         case .sigmoid: return TensorCore.sigmoid(x)
         case .tanh: return TensorCore.tanh(x)
-        case .softmax: return TensorCore.softmax(x, along: -1)
+        case .softmax: return TensorCore.softmax(x, along: softmaxAxis)
         case .gelu: return TensorCore.gelu(x)
         case .elu: return TensorCore.elu(x)
         case .softplus: return TensorCore.softplus(x)
@@ -76,6 +76,18 @@ public final class Dense: Layer {
     }
 }
 
+extension Activation {
+    /// The activation a layer configuration names (`linear` when absent).
+    init(configuration value: Any?, of type: String) throws {
+        guard let value else { self = .linear; return }
+        guard let name = value as? String, let activation = Activation(rawValue: name) else {
+            throw LayerConfigurationError.invalidField(type: type, field: "activation",
+                                                       reason: "must be one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = activation
+    }
+}
+
 extension Dense: ConfigurableLayer {
     public static let typeName = "Dense"
     public var configuration: [String: any Sendable] {
@@ -87,9 +99,8 @@ extension Dense: ConfigurableLayer {
         let t = Self.typeName
         let units = try c.size("units", of: t)
         let features = c["inputFeatures"] == nil ? nil : try c.size("inputFeatures", of: t)
-        guard let activation = (c["activation"] as? String).flatMap(Activation.init(rawValue:)) else {
-            throw LayerConfigurationError.missingField(type: t, field: "activation")
-        }
+        guard c["activation"] != nil else { throw LayerConfigurationError.missingField(type: t, field: "activation") }
+        let activation = try Activation(configuration: c["activation"], of: t)
         let useBias = (c["useBias"] as? Bool) ?? true
         try LayerRegistry.reserve([[units, features ?? 0], useBias ? [units] : [0]], of: t)
         self.init(units, activation: activation, useBias: useBias, inputFeatures: features)

@@ -1,6 +1,7 @@
 import Layers
 import Optimizers
 import TensorCore
+import TestSupport
 import Testing
 
 /// Keras-style `Dense`: the input width is taken from the first input, the activation is part of
@@ -53,5 +54,34 @@ import Testing
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("Dense(4): built for 6 input features, asked for 5"))
+    }
+}
+
+/// Keras's `activation=` on convolutions: applied to the output, kept in the architecture.
+@Suite struct ConvolutionActivationTests {
+    @Test func theActivationFollowsTheConvolutionAndRoundTrips() throws {
+        let conv = Random.withSeed(4) { Conv2D(2, 3, kernelSize: 3, padding: .same, activation: .relu) }
+        let x = Tensor.normal([2, 2, 5, 5])
+        let plain = conv2d(x, conv.weight.value, bias: conv.bias?.value, padding: .same)
+        #expect(conv(x).scalars == relu(plain).scalars)
+        #expect(conv.description.hasSuffix("bias: true, relu)"))
+        let copy = try LayerRegistry.make(from: try LayerRegistry.describe(conv)) as! Conv2D
+        #expect(copy.activation == .relu)
+        // A softmax over the channels of each position.
+        let softmaxConv = Conv1D(2, 4, kernelSize: 1, activation: .softmax)
+        let sums = softmaxConv(Tensor.normal([3, 2, 6])).sum(along: 1).scalars
+        #expect(sums.allSatisfy { Swift.abs($0 - 1) < 1e-5 })
+        #expect(try (LayerRegistry.make(from: try LayerRegistry.describe(softmaxConv)) as! Conv1D).activation == .softmax)
+        // Configurations written before the field existed still load, as linear.
+        var described = try LayerRegistry.describe(Conv1D(2, 4, kernelSize: 1))
+        #expect(described["activation"] == nil)
+        described["activation"] = "swish"
+        #expect(throws: LayerConfigurationError.self) { try LayerRegistry.make(from: described) }
+    }
+
+    @Test func gradientsPassThroughTheActivation() {
+        let conv = Conv2D(1, 2, kernelSize: 2, activation: .tanh)
+        let result = gradcheck({ conv($0[0]) }, at: [Tensor.normal([1, 1, 4, 4])])
+        #expect(result.passed, "\(result)")
     }
 }
