@@ -74,6 +74,11 @@ public struct TableEncoder: Codable, Sendable, Equatable {
 
     /// The most classes a numeric label may have to be taken as classes by `.automatic`.
     public static let maximumClassCount = 20
+    /// The most categories a text column may have (Keras's `StringLookup(max_tokens=)`): an
+    /// identifier or free-text column would otherwise become a one-hot block as wide as the table.
+    public static let maximumCategories = 1000
+    /// The most classes a label may have.
+    public static let maximumClasses = 10_000
 
     /// Learns the encoding of `table`: `features` (every column but the label when nil) and the
     /// `label` column.
@@ -97,6 +102,10 @@ public struct TableEncoder: Codable, Sendable, Equatable {
                 encoded.append(Feature(name: name, encoding: .numeric(fill: Self.fill(v, imputation))))
             case .text(let values):
                 let counts = Dictionary(present.map { (values[$0]!, 1) }, uniquingKeysWith: +)
+                guard counts.count <= Self.maximumCategories else {
+                    throw TableError("column '\(name)' holds \(counts.count) distinct texts, more than the \(Self.maximumCategories) categories "
+                                     + "a column may have; leave it out of the features (--features)")
+                }
                 let vocabulary = counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
                 encoded.append(Feature(name: name, encoding: .oneHot(vocabulary: vocabulary,
                                                                        fill: imputation == .none ? nil : vocabulary[0])))
@@ -120,6 +129,9 @@ public struct TableEncoder: Codable, Sendable, Equatable {
             } else {
                 classNames = nil
             }
+        }
+        if let classNames, classNames.count > Self.maximumClasses {
+            throw TableError("the label '\(label)' has \(classNames.count) classes, more than \(Self.maximumClasses)")
         }
         if let classNames, classNames.count < 2 {
             throw TableError("the label '\(label)' has one class ('\(classNames[0])') in the training rows: nothing to learn")

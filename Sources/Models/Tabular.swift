@@ -202,14 +202,15 @@ public enum Tabular {
         let normalization = Normalization(adaptingTo: allX)
         let targetScale = classification ? nil : Normalization(adaptingTo: allY, invert: true)
         var ridgeStart: [Float]?
-        if recipe.wide, let targetScale, encoder.width <= 2048 {
+        // The normal equations cost rows · width² operations: skipped (the linear path starts at
+        // 0) beyond a few seconds' worth.
+        if recipe.wide, let targetScale, Double(allX.shape[0]) * Double(encoder.width) * Double(encoder.width) <= 4e9 {
             let standardized = (allY - targetScale.mean.value) / sqrt(maximum(targetScale.variance.value, 1e-30))
             ridgeStart = ridgeSolution(withoutGradients { normalization(allX) }, standardized, alpha: 1)
         }
         func compiled(_ network: any Layer) -> Model {
             let model = Model(network)
-            model.tableEncoder = encoder
-            model.classNames = encoder.classNames
+            model.tableEncoder = encoder   // and its class names
             model.compile(optimizer: .adam(learningRate: recipe.learningRate, weightDecay: recipe.weightDecay),
                           loss: classification ? .crossEntropy() : .meanSquaredError,
                           metrics: classification ? [Accuracy()] : [RegressionError(.mae), RSquared()])

@@ -81,9 +81,9 @@ public final class Model {
         return (optimizer, loss)
     }
 
-    func requireOptimizer(_ op: String) -> (any Optimizer, Void) {
+    func requireOptimizer(_ op: String) -> any Optimizer {
         guard let optimizer else { requirementFailure("\(op): call compile(optimizer:loss:metrics:) first") }
-        return (optimizer, ())
+        return optimizer
     }
 
     /// One optimization step on a batch: forward, loss, backward, update. Returns the outputs
@@ -222,7 +222,7 @@ public final class Model {
         initialEpoch: Int, verbose: Verbosity, metrics: [any Metric], validate: (() -> [String: Float])?,
         step: (_ inputs: Tensor, _ targets: Tensor) -> [String: Float]
     ) -> History {
-        let (optimizer, _) = requireOptimizer("fit")
+        let optimizer = requireOptimizer("fit")
         require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         require((0..<epochs).contains(initialEpoch), "fit: initialEpoch \(initialEpoch) is not in 0..<\(epochs)")
         let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
@@ -359,7 +359,8 @@ extension Model {
     /// The loss and metrics over the rows of `table`, whose label column is encoded as in training.
     public func evaluate(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> [String: Float] {
         let x = try encode(table, onUnknownCategory: onUnknownCategory)
-        return evaluate(x, try tableEncoder!.encodeLabels(table))
+        guard let tableEncoder else { return [:] }   // encode threw already
+        return evaluate(x, try tableEncoder.encodeLabels(table))
     }
 
     /// Per-class precision, recall, F1 and support, and the confusion matrix, of the predicted
