@@ -7,7 +7,9 @@ import TensorCore
 /// - Numeric columns pass through (scaling is the network's `Normalization` layer's job).
 /// - Text columns become one-hot vectors over the categories seen in training, most frequent
 ///   first, after an out-of-vocabulary slot that any unseen category lands in (Keras's
-///   `StringLookup(output_mode="one_hot")` with one OOV index).
+///   `StringLookup(output_mode="one_hot")` with one OOV index); or, with `categories: .index`,
+///   one value per column, the category's index with 0 for out-of-vocabulary (Keras's
+///   `StringLookup(output_mode="int")`, for an `Embedding`).
 /// - Missing values are an error naming the column and row, unless `imputation` fills them
 ///   with a statistic of the training rows (scikit-learn's `SimpleImputer`): mean or median for
 ///   numbers, the most frequent category for text.
@@ -23,7 +25,12 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         /// One-hot over `[out-of-vocabulary] + vocabulary`, with the category that fills a
         /// missing value (nil: missing is an error).
         case oneHot(vocabulary: [String], fill: String?)
+        /// The index in `[out-of-vocabulary] + vocabulary` as one value.
+        case index(vocabulary: [String], fill: String?)
     }
+
+    /// How text columns are encoded.
+    public enum CategoryOutput: String, Codable, Sendable, CaseIterable { case oneHot = "one-hot", index }
 
     public struct Feature: Codable, Sendable, Equatable {
         public let name: String
@@ -83,7 +90,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
     /// Learns the encoding of `table`: `features` (every column but the label when nil) and the
     /// `label` column.
     public init(fitting table: Table, label: String, features: [String]? = nil, task: Task = .automatic,
-                imputation: Imputation = .none) throws {
+                imputation: Imputation = .none, categories: CategoryOutput = .oneHot) throws {
         let labelColumn = try table.column(label)
         let names = features ?? table.names.filter { $0 != label }
         guard !names.isEmpty else { throw TableError("no feature columns: the table has only the label '\(label)'") }
@@ -107,8 +114,9 @@ public struct TableEncoder: Codable, Sendable, Equatable {
                                      + "a column may have; leave it out of the features (--features)")
                 }
                 let vocabulary = counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
-                encoded.append(Feature(name: name, encoding: .oneHot(vocabulary: vocabulary,
-                                                                       fill: imputation == .none ? nil : vocabulary[0])))
+                let fill = imputation == .none ? nil : vocabulary[0]
+                encoded.append(Feature(name: name, encoding: categories == .oneHot ? .oneHot(vocabulary: vocabulary, fill: fill)
+                                                                                   : .index(vocabulary: vocabulary, fill: fill)))
             }
         }
         self.features = encoded
@@ -167,7 +175,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         for f in features {
             switch f.encoding {
             case .numeric(let fill): try check(fill.map(\.isFinite) ?? true, "column '\(f.name)': fill value is not finite")
-            case .oneHot(let vocabulary, let fill):
+            case .oneHot(let vocabulary, let fill), .index(let vocabulary, let fill):
                 try check(!vocabulary.isEmpty && Set(vocabulary).count == vocabulary.count,
                           "column '\(f.name)': the vocabulary is empty or repeats a category")
                 try check(fill.map(vocabulary.contains) ?? true, "column '\(f.name)': the fill category is not in the vocabulary")
@@ -182,18 +190,18 @@ public struct TableEncoder: Codable, Sendable, Equatable {
     public var width: Int {
         features.reduce(0) {
             switch $1.encoding {
-            case .numeric: return $0 + 1
+            case .numeric, .index: return $0 + 1
             case .oneHot(let vocabulary, _): return $0 + vocabulary.count + 1
             }
         }
     }
 
     /// The name of each encoded value: the column, or `column=category` (`column=[UNK]` for the
-    /// out-of-vocabulary slot).
+    /// out-of-vocabulary slot) for one-hot columns.
     public var encodedNames: [String] {
         features.flatMap { f -> [String] in
             switch f.encoding {
-            case .numeric: return [f.name]
+            case .numeric, .index: return [f.name]
             case .oneHot(let vocabulary, _): return ([ "[UNK]" ] + vocabulary).map { "\(f.name)=\($0)" }
             }
         }
@@ -222,15 +230,16 @@ public struct TableEncoder: Codable, Sendable, Equatable {
                     values[row * w + offset] = x
                 }
                 offset += 1
-            case (.oneHot(let vocabulary, let fill), _):
+            case (.oneHot(let vocabulary, let fill), _), (.index(let vocabulary, let fill), _):
                 let index = Dictionary(vocabulary.enumerated().map { ($1, $0 + 1) }, uniquingKeysWith: Swift.min)
+                let oneHot = if case .oneHot = feature.encoding { true } else { false }
                 for row in 0..<n {
                     guard let category = column.text(at: row) ?? fill else { throw missing(row) }
                     let slot = index[category] ?? 0
                     if slot == 0 { onUnknownCategory(UnknownCategory(column: feature.name, row: table.rowNumbers[row], value: category)) }
-                    values[row * w + offset + slot] = 1
+                    if oneHot { values[row * w + offset + slot] = 1 } else { values[row * w + offset] = Float(slot) }
                 }
-                offset += vocabulary.count + 1
+                offset += oneHot ? vocabulary.count + 1 : 1
             case (.numeric, .text):
                 throw TableError((table.source.isEmpty ? "" : table.source + ": ")
                                  + "column '\(feature.name)' holds text, but the model was trained on numbers there")

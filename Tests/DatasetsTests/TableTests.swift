@@ -132,6 +132,14 @@ private func message(_ body: () throws -> Any) -> String? {
         #expect(try encoder.encodeLabels(other).integers == [1, 2])
     }
 
+    @Test func categoriesMayBeIndicesForAnEmbedding() throws {
+        let encoder = try TableEncoder(fitting: train, label: "kind", features: ["colour", "flat"], categories: .index)
+        #expect(encoder.features[0].encoding == .index(vocabulary: ["red", "blue", "green"], fill: nil))
+        #expect(encoder.width == 2 && encoder.encodedNames == ["colour", "flat"])
+        let other = try Table.parse("colour,flat\ngreen,1\nmauve,2\nred,3\n")
+        #expect(try encoder.encodeFeatures(other).scalars == [3, 1, 0, 2, 1, 3])
+    }
+
     @Test func imputesWithTheMedianOrTheMostFrequentValue() throws {
         let median = try TableEncoder(fitting: train, label: "kind", imputation: .median)
         #expect(median.features[1].encoding == .numeric(fill: 2.5))
