@@ -23,6 +23,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Directory holding the four Fashion-MNIST IDX files (optionally .gz).") var data: String?
     @Option(help: "Continue the run that wrote this checkpoint from its next epoch (its recipe, seed and optimizer state); --epochs may extend it, --output redirect it.")
     var resume: String?
+    @Option(help: "Write TensorBoard event files here (train/ and validation/: scalars per epoch, weight histograms, sample images).")
+    var tensorboard: String?
+    @Option(help: "Write the per-epoch logs to this CSV file (CSVLogger).") var log: String?
     @OptionGroup var table: TableOptions
     @Option(help: "With --csv: a CSV of test rows with the same columns (instead of --test-fraction).") var testCsv: String?
     @Option(parsing: .unconditional, help: "With --csv: the fraction of rows held out for testing (stratified; default 0.25).")
@@ -33,7 +36,8 @@ struct TrainCommand: ParsableCommand {
         if table.csv != nil {
             let images: [(String, Bool)] = [
                 ("--model", model != nil), ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--data", data != nil),
-                ("--label-smoothing", labelSmoothing != nil), ("--augment", augment != nil), ("--resume", resume != nil)]
+                ("--label-smoothing", labelSmoothing != nil), ("--augment", augment != nil), ("--resume", resume != nil),
+                ("--tensorboard", tensorboard != nil), ("--log", log != nil)]
             if let (flag, _) = images.first(where: \.1) { throw ValidationError("\(flag) is for Fashion-MNIST; it does not apply with --csv") }
             guard table.label != nil else { throw ValidationError("--csv needs --label COLUMN, the column to predict") }
             if testCsv != nil && testFraction != nil { throw ValidationError("give --test-csv or --test-fraction, not both") }
@@ -91,7 +95,8 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let outputPath = options.output ?? resume
             let result = orFail {
-                try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json, progress: say)
+                try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json,
+                                    callbacks: logging(dataset, description: "resumed from \(resume)"), progress: say)
             }
             finish(result, outputPath: outputPath, dataset: dataset)
             return
@@ -100,9 +105,28 @@ struct TrainCommand: ParsableCommand {
         let outputPath = options.output ?? "runs/\(model).safetensors"
         let result = orFail {
             try ModelZoo.train(model, recipe: recipe, batchSize: options.batchSize ?? 128, data: dataset, seed: options.seed,
-                               checkpoint: outputPath, showProgressBar: !options.json, progress: say)
+                               checkpoint: outputPath, showProgressBar: !options.json,
+                               callbacks: logging(dataset, description: "\(model): \(recipe)"), progress: say)
         }
         finish(result, outputPath: outputPath, dataset: dataset)
+    }
+
+    /// The TensorBoard and CSV log callbacks the flags ask for.
+    private func logging(_ dataset: FashionMNIST, description: String) -> [any Callback] {
+        var callbacks: [any Callback] = []
+        if let tensorboard {
+            do { try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true) } catch {
+                fail("--tensorboard \(tensorboard): cannot create the directory (\((error as NSError).localizedDescription))")
+            }
+            let samples = dataset.testImages[0..<Swift.min(16, dataset.testImages.shape[0])]
+            callbacks.append(TensorBoard(logDirectory: tensorboard, sampleImages: samples.reshaped(to: [samples.shape[0], 1, 28, 28]),
+                                         runDescription: description))
+        }
+        if let log {
+            guard FileManager.default.createFile(atPath: log, contents: nil) else { fail("--log \(log): cannot create the file") }
+            callbacks.append(CSVLogger(path: log))
+        }
+        return callbacks
     }
 
     private func finish(_ result: ModelZoo.TrainingResult, outputPath: String, dataset: FashionMNIST) {

@@ -256,3 +256,24 @@ private func message(_ body: () throws -> Any) -> String? {
         #expect(loaded.predictOutputs(x)["positive"]!.scalars == model.predictOutputs(x)["positive"]!.scalars)
     }
 }
+
+@Suite struct TensorBoardCallbackTests {
+    @Test func writesTrainAndValidationEventFilesAndSurvivesAnUnwritableDirectory() throws {
+        let (x, y) = argmaxProblem(64, seed: 15)
+        let directory = temporaryPath("tb")
+        let callback = TensorBoard(logDirectory: directory, sampleImages: Tensor.uniform([4, 1, 3, 3]), runDescription: "test run")
+        let model = smallModel()
+        model.fit(x, y, epochs: 2, batchSize: 32, validationData: (x, y), callbacks: [callback])
+        #expect(callback.lastError == nil)
+        for part in ["train", "validation"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory + "/" + part)
+            #expect(names.count == 1 && names[0].hasPrefix("events.out.tfevents."))
+            let size = try FileManager.default.attributesOfItem(atPath: directory + "/" + part + "/" + names[0])[.size] as! Int
+            // Scalars per epoch in both; histograms of the 4 parameters and the images in train.
+            #expect(part == "train" ? size > 1000 : size > 100)
+        }
+        let unwritable = TensorBoard(logDirectory: "/proc/none/tb")
+        smallModel().fit(x, y, epochs: 1, batchSize: 32, callbacks: [unwritable])
+        #expect(unwritable.lastError != nil)
+    }
+}

@@ -60,6 +60,9 @@ expect_error "--length" lm sample --checkpoint "$work/none.safetensors" --length
 # Names and files.
 expect_error "unknown model 'nope'" "${train[@]}" --model nope
 expect_error "--resume continues the saved recipe; --learning-rate" "${train[@]}" --resume "$work/m.safetensors" --learning-rate 0.1
+expect_error "--tensorboard /proc/none/tb: cannot create the directory" "${train[@]}" --epochs 1 --tensorboard /proc/none/tb
+expect_error "--log /proc/none/log.csv: cannot create the file" "${train[@]}" --epochs 1 --log /proc/none/log.csv
+expect_error "--tensorboard is for Fashion-MNIST; it does not apply with --csv" train --csv Fuzz/corpus/table/fruit.csv --label kind --tensorboard "$work/tb"
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
 expect_error "expected 784 values" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/bad.csv"
