@@ -45,6 +45,7 @@ let package = Package(
         .executableTarget(name: "pytorch-style-example", dependencies: ["DeepLearning"], path: "Examples/PyTorchStyle"),
         .executableTarget(name: "custom-layer-example", dependencies: ["DeepLearning"], path: "Examples/CustomLayer"),
         .executableTarget(name: "keras-classic-example", dependencies: ["DeepLearning"], path: "Examples/KerasClassic"),
+        .executableTarget(name: "fine-tune-example", dependencies: ["DeepLearning"], path: "Examples/FineTune"),
         .executableTarget(name: "multi-task-example", dependencies: ["DeepLearning"], path: "Examples/MultiTask"),
         .executableTarget(name: "own-data-example", dependencies: ["DeepLearning"], path: "Examples/OwnData", exclude: ["iris.csv"]),
         // The seeded mutation fuzzer over every file the command-line tool reads (Fuzz/README.md).
@@ -57,7 +58,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),

@@ -34,6 +34,29 @@ public enum SafeTensors {
         ["F32": .float32, "I32": .int32, "I64": .int64][code]
     }
 
+    /// The floating-point types PyTorch also saves (`half`, `bfloat16`, `double`), read into
+    /// float32 tensors: their bytes per element and the conversion of one element.
+    static let widenedFloats: [String: (bytes: Int, convert: @Sendable (UnsafeRawBufferPointer, Int) -> Float)] = [
+        "F16": (2, { raw, i in halfToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }),
+        "BF16": (2, { raw, i in Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }),
+        "F64": (8, { raw, i in Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }),
+    ]
+
+    /// IEEE 754 binary16 to binary32, exactly (subnormals, infinities and NaN included).
+    static func halfToFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h >> 15) << 31, exponent = Int(h >> 10) & 0x1F, fraction = UInt32(h & 0x3FF)
+        switch exponent {
+        case 0:
+            // ±0 or a subnormal: fraction · 2^-24.
+            let magnitude = Float(fraction) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        case 0x1F:
+            return Float(bitPattern: sign | 0x7F80_0000 | fraction << 13)
+        default:
+            return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | fraction << 13)
+        }
+    }
+
     /// The bytes of a safetensors file holding `tensors` (written in name order) and `metadata`.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
@@ -96,7 +119,7 @@ public enum SafeTensors {
         guard topLevelKeyCount(headerBytes) == header.count else { throw fail("header repeats a name") }
         let body = bytes.count - start
         var metadata: [String: String] = [:]
-        var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [(name: String, dtype: DType, code: String, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
@@ -106,7 +129,9 @@ public enum SafeTensors {
             guard let entry = value as? [String: Any], let code = entry["dtype"] as? String,
                   let shapeItems = entry["shape"] as? [Any], let offsetItems = entry["data_offsets"] as? [Any], offsetItems.count == 2
             else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
-            guard let dtype = dtype(code) else { throw fail("tensor '\(name)' has unsupported dtype \(code)") }
+            guard let dtype = dtype(code) ?? (widenedFloats[code] != nil ? .float32 : nil) else {
+                throw fail("tensor '\(name)' has unsupported dtype \(code) (F32, F16, BF16, F64, I32 and I64 are read)")
+            }
             let shape = shapeItems.compactMap { $0 as? Int }, offsets = offsetItems.compactMap { $0 as? Int }
             guard shape.count == shapeItems.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor '\(name)' has shape \(shapeItems), not up to 8 whole numbers >= 0")
@@ -114,7 +139,7 @@ public enum SafeTensors {
             guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= body else {
                 throw fail("tensor '\(name)' has offsets \(offsetItems) outside the \(body) data bytes")
             }
-            var size = dtype.byteCount
+            var size = widenedFloats[code]?.bytes ?? dtype.byteCount
             for d in shape {
                 let (p, overflow) = size.multipliedReportingOverflow(by: d)
                 guard !overflow, p <= body else { throw fail("tensor '\(name)' of shape \(shape) is larger than the file") }
@@ -123,7 +148,7 @@ public enum SafeTensors {
             guard offsets[1] - offsets[0] == size else {
                 throw fail("tensor '\(name)' of shape \(shape) needs \(size) bytes, has \(offsets[1] - offsets[0])")
             }
-            entries.append((name, dtype, shape, offsets[0], offsets[1]))
+            entries.append((name, dtype, code, shape, offsets[0], offsets[1]))
         }
         // The byte ranges, in order, must tile the data: no gap, no overlap, nothing after.
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
@@ -138,8 +163,14 @@ public enum SafeTensors {
         guard covered == body else { throw fail("\(body - covered) trailing bytes after the last tensor") }
         var tensors: [String: Tensor] = [:]
         for e in entries {
-            tensors[e.name] = Tensor(rawBytes: data[(data.startIndex + start + e.begin)..<(data.startIndex + start + e.end)],
-                                     dtype: e.dtype, shape: Shape(e.shape))
+            let bytes = data[(data.startIndex + start + e.begin)..<(data.startIndex + start + e.end)]
+            if let widened = widenedFloats[e.code] {
+                let count = (e.end - e.begin) / widened.bytes
+                let values = bytes.withUnsafeBytes { raw in (0..<count).map { widened.convert(raw, $0) } }
+                tensors[e.name] = Tensor(values, shape: Shape(e.shape))
+            } else {
+                tensors[e.name] = Tensor(rawBytes: bytes, dtype: e.dtype, shape: Shape(e.shape))
+            }
         }
         return (tensors, metadata)
     }

@@ -30,8 +30,8 @@ public final class Normalization: Layer {
     public init(features: Int? = nil, invert: Bool = false) {
         require(features.map { $0 > 0 } ?? true, "Normalization: features must be positive, got \(features!)")
         self.invert = invert
-        mean = Parameter(Tensor.zeros([features ?? 0]), trainable: false)
-        variance = Parameter(Tensor.ones([features ?? 0]), trainable: false)
+        mean = Parameter(Tensor.zeros([features ?? 0]), buffer: true)
+        variance = Parameter(Tensor.ones([features ?? 0]), buffer: true)
         self.features = features
     }
 

@@ -99,9 +99,16 @@ extension Layer {
         }
     }
 
-    /// Makes every parameter trainable or frozen.
+    /// Makes every parameter trainable or frozen (Keras's `layer.trainable = False`, PyTorch's
+    /// `requires_grad_(False)`); buffers stay untrained.
     public func setTrainable(_ trainable: Bool) {
-        for p in parameters { p.isTrainable = trainable }
+        for p in parameters where !p.isBuffer { p.isTrainable = trainable }
+    }
+
+    /// Sets every parameter's factor on the optimizer's learning rate (see
+    /// `Parameter.learningRateScale`).
+    public func setLearningRateScale(_ scale: Float) {
+        for p in parameters { p.learningRateScale = scale }
     }
 
     /// Clears the gradients of every parameter.

@@ -25,8 +25,8 @@ public final class BatchNorm: ModeDependentLayer {
         self.features = features; self.momentum = momentum; self.epsilon = epsilon
         weight = Parameter(.ones([features]))
         bias = Parameter(.zeros([features]))
-        running_mean = Parameter(.zeros([features]), trainable: false)
-        running_var = Parameter(.ones([features]), trainable: false)
+        running_mean = Parameter(.zeros([features]), buffer: true)
+        running_var = Parameter(.ones([features]), buffer: true)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {

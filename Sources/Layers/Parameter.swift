@@ -12,9 +12,25 @@ public final class Parameter: CustomStringConvertible {
         }
     }
 
-    /// Whether optimizers update this parameter and `backward()` computes its gradient.
+    /// Whether optimizers update this parameter and `backward()` computes its gradient. Always
+    /// false for a buffer.
     public var isTrainable: Bool {
-        didSet { storedValue.requiresGrad = isTrainable }
+        didSet {
+            if isBuffer { isTrainable = false }
+            storedValue.requiresGrad = isTrainable
+        }
+    }
+
+    /// A statistic the layer keeps rather than a weight it learns (batch norm's running mean,
+    /// `Normalization`'s mean and variance; PyTorch's buffers): saved in checkpoints, never
+    /// trained, left alone by `setTrainable`.
+    public let isBuffer: Bool
+
+    /// The factor on the optimizer's learning rate for this parameter (PyTorch's parameter
+    /// groups with their own `lr`, Caffe's `lr_mult`): 0.1 on a pretrained backbone fine-tunes
+    /// it ten times slower than a new head. Finite and >= 0.
+    public var learningRateScale: Float = 1 {
+        didSet { require(learningRateScale.isFinite && learningRateScale >= 0, "Parameter: learningRateScale must be finite and >= 0, got \(learningRateScale)") }
     }
 
     /// `value` itself: a mutation through `value` is a get and a set, so the elements would be
@@ -29,12 +45,13 @@ public final class Parameter: CustomStringConvertible {
         return body(&storedValue)
     }
 
-    public init(_ value: Tensor, trainable: Bool = true) {
+    public init(_ value: Tensor, trainable: Bool = true, buffer: Bool = false) {
         require(value.dtype == .float32, "Parameter: expected float32, got \(value.dtype)")
         var v = value.detached()
-        v.requiresGrad = trainable
+        v.requiresGrad = trainable && !buffer
         self.storedValue = v
-        self.isTrainable = trainable
+        self.isBuffer = buffer
+        self.isTrainable = trainable && !buffer
     }
 
     /// The gradient accumulated by `backward()`, if any. Shape: `value.shape`.

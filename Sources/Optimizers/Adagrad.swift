@@ -41,7 +41,7 @@ public final class Adagrad: Optimizer {
         stepCount += 1
         let lr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
         forEachUpdate { index, w, g in
-            Kernels.adagradUpdate(&w, gradient: g, sums: &sums[index], initial: initialAccumulatorValue, learningRate: lr,
+            Kernels.adagradUpdate(&w, gradient: g, sums: &sums[index], initial: initialAccumulatorValue, learningRate: lr * parameters[index].learningRateScale,
                                   epsilon: epsilon, weightDecay: weightDecay)
         }
     }

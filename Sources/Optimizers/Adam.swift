@@ -78,7 +78,7 @@ public class Adam: Optimizer {
         forEachUpdate { index, w, g in
             Kernels.adamUpdate(
                 &w, gradient: g, firstMoment: &firstMoments[index], secondMoment: &secondMoments[index],
-                maxSecondMoment: &maxSecondMoments[index], amsgrad: amsgrad, learningRate: learningRate, beta1: beta1,
+                maxSecondMoment: &maxSecondMoments[index], amsgrad: amsgrad, learningRate: learningRate * parameters[index].learningRateScale, beta1: beta1,
                 beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupledWeightDecay,
                 correction1: 1 - beta1Power, correction2: 1 - beta2Power)
         }

@@ -50,7 +50,7 @@ public final class RMSprop: Optimizer {
     public func step() {
         forEachUpdate { index, w, g in
             Kernels.rmspropUpdate(&w, gradient: g, squares: &squares[index], averages: &averages[index], velocity: &velocity[index],
-                                  centered: centered, learningRate: learningRate, alpha: alpha, epsilon: epsilon,
+                                  centered: centered, learningRate: learningRate * parameters[index].learningRateScale, alpha: alpha, epsilon: epsilon,
                                   weightDecay: weightDecay, momentum: momentum)
         }
     }

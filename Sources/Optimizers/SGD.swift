@@ -35,7 +35,7 @@ public final class SGD: Optimizer {
 
     public func step() {
         forEachUpdate { index, w, g in
-            Kernels.sgdUpdate(&w, gradient: g, velocity: &velocity[index], learningRate: learningRate, momentum: momentum,
+            Kernels.sgdUpdate(&w, gradient: g, velocity: &velocity[index], learningRate: learningRate * parameters[index].learningRateScale, momentum: momentum,
                               nesterov: nesterov, weightDecay: weightDecay)
         }
     }

@@ -129,6 +129,56 @@ public enum Checkpoint {
         return metadata
     }
 
+    /// What `loadStateDictionary` matched: PyTorch's `_IncompatibleKeys`.
+    public struct StateDictionaryReport: Sendable, Equatable {
+        /// The model's parameters the file did not provide (left as they were).
+        public let missing: [String]
+        /// The file's tensors (after renaming) the model has no parameter for.
+        public let unexpected: [String]
+        /// The parameters loaded.
+        public let loaded: [String]
+    }
+
+    /// PyTorch's `load_state_dict` from a safetensors file, such as one written by
+    /// `safetensors.torch.save_file(model.state_dict(), path)`: tensors go into the parameters of
+    /// the same name (after `rename`, which may map a file's name to the model's or return nil
+    /// to leave a tensor out, as for a head that is replaced). Floating-point tensors of any
+    /// width (F32, F16, BF16, F64) are read as float32.
+    ///
+    /// With `strict`, a missing or unexpected name is an error, as in PyTorch; without, they are
+    /// reported. A shape that differs is always an error, and nothing is changed unless
+    /// everything loads.
+    @discardableResult
+    public static func loadStateDictionary(
+        _ path: String, into model: any Layer, strict: Bool = true, rename: (String) -> String? = { $0 }
+    ) throws -> StateDictionaryReport {
+        let (stored, _) = try SafeTensors.load(path)
+        var tensors: [String: Tensor] = [:]
+        for (name, t) in stored {
+            guard let target = rename(name) else { continue }
+            guard tensors[target] == nil else { throw MismatchError(description: "\(path): two tensors are renamed to '\(target)'") }
+            tensors[target] = t
+        }
+        let named = model.namedParameters
+        let expected = Set(named.map(\.name))
+        let missing = named.map(\.name).filter { tensors[$0] == nil }, unexpected = tensors.keys.filter { !expected.contains($0) }.sorted()
+        if strict && !(missing.isEmpty && unexpected.isEmpty) {
+            throw MismatchError(description: "\(path): the state dictionary does not match the model"
+                + (missing.isEmpty ? "" : "; missing \(missing.prefix(8))") + (unexpected.isEmpty ? "" : "; unexpected \(unexpected.prefix(8))")
+                + " (load with strict: false to keep the rest)")
+        }
+        var loaded: [String] = []
+        for (name, p) in named {
+            guard let t = tensors[name] else { continue }
+            guard t.shape == p.shape, t.dtype == .float32 else {
+                throw MismatchError(description: "\(path): '\(name)' is \(t.dtype) \(t.shape), the model expects float32 \(p.shape)")
+            }
+            loaded.append(name)
+        }
+        for (name, p) in named where tensors[name] != nil { p.value = tensors[name]! }
+        return StateDictionaryReport(missing: missing, unexpected: unexpected, loaded: loaded)
+    }
+
     /// Throws unless `tensors` holds exactly `model`'s parameters, each float32 of its shape.
     private static func checkParameters(_ tensors: [String: Tensor], of model: any Layer, path: String) throws {
         let named = model.namedParameters
