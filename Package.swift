@@ -26,7 +26,7 @@ let package = Package(
         // SGD, Adagrad, RMSprop, Adam, AdamW.
         .target(name: "Optimizers", dependencies: ["Layers"]),
         // The ecosystem's file formats: safetensors.
-        .target(name: "Interop", dependencies: ["TensorCore"]),
+        .target(name: "Interop", dependencies: ["Layers", "TensorCore"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "TensorCore"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]

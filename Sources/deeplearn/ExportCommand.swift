@@ -1,0 +1,62 @@
+import ArgumentParser
+import DeepLearning
+import Foundation
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a model as ONNX (opset 17, a dynamic batch dimension).",
+        discussion: """
+            The model is a checkpoint (--checkpoint) or a zoo model with its seeded initial weights (--model). \
+            --reference also writes the first --count Fashion-MNIST test images and this library's outputs on them \
+            (safetensors: images, outputs), to compare with an ONNX runtime.
+            """)
+
+    @Option(help: "A checkpoint written by train.") var checkpoint: String?
+    @Option(help: "A zoo model (\(ModelZoo.names.joined(separator: ", "))), exported with its initial weights.") var model: String?
+    @Option(parsing: .unconditional, help: "Seed of the zoo model's initial weights.") var seed: UInt64 = 0
+    @Option(help: "The ONNX file to write.") var output: String
+    @Option(help: "The shape of one example, comma-separated (default 784, or a table model's width).") var inputShape: String?
+    @Option(help: "Also write inputs and outputs here (safetensors) to check a runtime against.") var reference: String?
+    @Option(help: "Directory holding the Fashion-MNIST files (for --reference).") var data: String?
+    @Option(parsing: .unconditional, help: "Test images in --reference.") var count = 1000
+
+    func validate() throws {
+        guard (checkpoint == nil) != (model == nil) else { throw ValidationError("give --checkpoint F or --model NAME") }
+        if let model, !ModelZoo.names.contains(model) {
+            throw ValidationError("unknown model '\(model)'; choose one of \(ModelZoo.names.joined(separator: ", "))")
+        }
+        try check(count, in: 1...10_000, "--count")
+    }
+
+    func run() throws {
+        let network: any Layer
+        var width = 784
+        if let checkpoint {
+            let loaded = orFail { try Model.load(from: checkpoint) }
+            network = loaded.network
+            width = loaded.tableEncoder?.width ?? width
+        } else {
+            network = orFail { try Random.withSeed(seed) { try ModelZoo.make(model!) } }
+        }
+        var shape = [width]
+        if let inputShape {
+            let parts = inputShape.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, let sizes = parts as? [Int], sizes.allSatisfy({ (1...1 << 20).contains($0) }) else {
+                fail("--input-shape must be sizes in 1...1048576 separated by commas, like 1,28,28; got '\(inputShape)'")
+            }
+            shape = sizes
+        }
+        network.eval()
+        orFail { try ONNX.export(network, inputShape: shape, to: output) }
+        var fields: [String: Any] = ["onnx": output, "opset": ONNX.opset, "input_shape": shape]
+        if let reference {
+            let test = loadFashionMNIST(data)
+            let images = test.testImages[0..<Swift.min(count, test.testImages.shape[0])].reshaped(to: Shape([-1] + shape))
+            let outputs = withoutGradients { network(images) }
+            orFail { try SafeTensors.save(["images": images, "outputs": outputs], to: reference) }
+            fields["reference"] = reference
+        }
+        report(fields)
+    }
+}
