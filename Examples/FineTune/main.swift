@@ -1,9 +1,10 @@
 // Transfer learning, as in PyTorch's fine-tuning tutorial: a CNN learns Fashion-MNIST's classes
 // 0-4 (T-shirt, trouser, pullover, dress, coat) from all their training images; its backbone is
 // loaded under a new head for classes 5-9 (sandal, shirt, sneaker, bag, ankle boot) with
-// `loadStateDictionary(strict: false)`, the head is trained with the backbone frozen, then all of
+// `loadStateDictionary(strict: false)` (the convolutions only; KEEP_HIDDEN=1 keeps the hidden dense
+// layer too), the head is trained with the backbone frozen, then all of
 // it with the backbone's learning rate a tenth of the head's, on 50 images per class. The same
-// network trained from scratch on those 500 images is the comparison.
+// network trained from scratch on those 250 images is the comparison.
 //
 // Run: swift run -c release fine-tune-example [source-epochs] [target-epochs]
 import DeepLearning
@@ -66,7 +67,7 @@ backbone.setLearningRateScale(0.1)
 fineTuned.compile(optimizer: .adamW(), loss: .crossEntropy(), metrics: [Accuracy()])
 Random.withSeed(5) { _ = fineTuned.fit(fewX, fewY, epochs: targetEpochs - targetEpochs / 2, batchSize: 32, verbose: .silent) }
 
-// From scratch: the same network and number of epochs on the same 500 images.
+// From scratch: the same network and number of epochs on the same 250 images.
 let scratch = Model(try network(seed: 3))
 scratch.compile(optimizer: .adamW(), loss: .crossEntropy(), metrics: [Accuracy()])
 Random.withSeed(4) { _ = scratch.fit(fewX, fewY, epochs: targetEpochs, batchSize: 32, verbose: .silent) }

@@ -222,7 +222,7 @@ public enum Tabular {
         for m in 0..<recipe.ensemble {
             // Each member its own draws: initialization, shuffles and dropout.
             let memberSeed = seed &+ UInt64(m) &* 0x9E37_79B9_7F4A_7C15
-            try Random.withSeed(memberSeed) {
+            Random.withSeed(memberSeed) {
                 let member = makeMember(encoder, recipe: recipe, ridgeStart: ridgeStart)
                 let model = compiled(assemble(normalization, [member], targetScale))
                 let stopping = stopData == nil
@@ -331,8 +331,8 @@ extension Tabular {
         _ table: Table, test: Table?, label: String, features: [String]?, testFraction: Float, task: TableEncoder.Task,
         dropMissing: Bool, seed: UInt64
     ) throws -> (train: Table, test: Table) {
-        var columns = try (features ?? table.names.filter { $0 != label }) + [label]
-        columns = try columns.map { try table.column($0); return $0 }
+        var columns = (features ?? table.names.filter { $0 != label }) + [label]
+        columns = try columns.map { _ = try table.column($0); return $0 }
         let whole = dropMissing ? try table.droppingMissing(in: columns) : table
         if let test { return (whole, dropMissing ? try test.droppingMissing(in: columns) : test) }
         let encoder = try TableEncoder(fitting: whole, label: label, features: features, task: task, imputation: .mean)

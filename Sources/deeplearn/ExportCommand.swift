@@ -42,10 +42,15 @@ struct ExportCommand: ParsableCommand {
         var shape = [width]
         if let inputShape {
             let parts = inputShape.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, let sizes = parts as? [Int], sizes.allSatisfy({ (1...1 << 20).contains($0) }) else {
-                fail("--input-shape must be sizes in 1...1048576 separated by commas, like 1,28,28; got '\(inputShape)'")
+            guard (1...4).contains(parts.count), let sizes = parts as? [Int], sizes.allSatisfy({ (1...1 << 20).contains($0) }),
+                  sizes.reduce(1.0, { $0 * Double($1) }) <= Double(1 << 28)
+            else {
+                fail("--input-shape must be 1 to 4 sizes separated by commas, at most 2^28 values in all, like 1,28,28; got '\(inputShape)'")
             }
             shape = sizes
+        }
+        if reference != nil && shape.reduce(1, *) != 784 {
+            fail("--reference compares on Fashion-MNIST images, 784 values each; the input shape \(shape) holds \(shape.reduce(1, *))")
         }
         network.eval()
         orFail { try ONNX.export(network, inputShape: shape, to: output) }

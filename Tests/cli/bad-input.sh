@@ -63,6 +63,11 @@ expect_error "--resume continues the saved recipe; --learning-rate" "${train[@]}
 expect_error "--tensorboard /proc/none/tb: cannot create the directory" "${train[@]}" --epochs 1 --tensorboard /proc/none/tb
 expect_error "--log /proc/none/log.csv: cannot create the file" "${train[@]}" --epochs 1 --log /proc/none/log.csv
 expect_error "--tensorboard is for Fashion-MNIST; it does not apply with --csv" train --csv Fuzz/corpus/table/fruit.csv --label kind --tensorboard "$work/tb"
+expect_error "give --checkpoint F or --model NAME" export --output "$work/m.onnx"
+expect_error "unknown model 'vgg'" export --model vgg --output "$work/m.onnx"
+expect_error "--input-shape must be 1 to 4 sizes" export --model mlp --output "$work/m.onnx" --input-shape 1048576,1048576,1048576,1048576
+expect_error "ResidualBlock(32 => 32, stride: 1): no ONNX export for this layer yet" export --model resnet --output "$work/m.onnx"
+expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
 expect_error "expected 784 values" predict --checkpoint Fuzz/corpus/checkpoint/linear.safetensors --input "$work/bad.csv"
