@@ -7,7 +7,7 @@ import TensorCore
 /// (`onnx.proto`) with the same `ProtobufWriter` as TensorBoard's event files.
 ///
 /// Exported so far: `Sequential`, `Linear`, `Dense` (with its activation), `Conv2D`, `MaxPool2D`,
-/// `AvgPool2D` (unpadded), `GlobalPool`, `BatchNorm` (inference form), `LayerNorm`,
+/// `AvgPool2D` (unpadded), `GlobalPool`, `BatchNorm` (inference form), `ResidualBlock`, `LayerNorm`,
 /// `Normalization`, `Parallel`, `Flatten`, `Reshape`, the activations and `Dropout` (dropped).
 /// Any other layer is an error naming it.
 public enum ONNX {
@@ -205,6 +205,9 @@ private final class Graph {
             let mean = parameter(n.mean, "mean")
             if n.invert { return node("Add", [node("Div", [x, constant("inverse_std", inverse, shape: f)]), mean]) }
             return node("Mul", [node("Sub", [x, mean]), constant("inverse_std", inverse, shape: f)])
+        case let r as ResidualBlock:
+            let y = try emit(r.bn2, emit(r.conv2, node("Relu", [emit(r.bn1, emit(r.conv1, x))])))
+            return node("Relu", [node("Add", [y, try r.shortcut.map { try emit($0, x) } ?? x])])
         case let p as Parallel:
             let outputs = try p.branches.map { try emit($0, x) }
             switch p.combine {

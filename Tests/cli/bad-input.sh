@@ -66,7 +66,7 @@ expect_error "--tensorboard is for Fashion-MNIST; it does not apply with --csv" 
 expect_error "give --checkpoint F or --model NAME" export --output "$work/m.onnx"
 expect_error "unknown model 'vgg'" export --model vgg --output "$work/m.onnx"
 expect_error "--input-shape must be 1 to 4 sizes" export --model mlp --output "$work/m.onnx" --input-shape 1048576,1048576,1048576,1048576
-expect_error "ResidualBlock(32 => 32, stride: 1): no ONNX export for this layer yet" export --model resnet --output "$work/m.onnx"
+expect_error "LSTM(28 => 128): no ONNX export for this layer yet" export --model lstm --output "$work/m.onnx"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
