@@ -95,6 +95,10 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         let names = features ?? table.names.filter { $0 != label }
         guard !names.isEmpty else { throw TableError("no feature columns: the table has only the label '\(label)'") }
         if names.contains(label) { throw TableError("the label '\(label)' cannot also be a feature") }
+        var seen = Set<String>()
+        if let repeated = names.first(where: { !seen.insert($0).inserted }) {
+            throw TableError("column '\(repeated)' is listed twice among the features")
+        }
         try table.requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
         var encoded: [Feature] = [], constant: [String] = []
         for name in names {

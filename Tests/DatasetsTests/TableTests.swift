@@ -161,6 +161,8 @@ private func message(_ body: () throws -> Any) -> String? {
                 + "(train it with imputation, --impute, or drop incomplete rows, --drop-missing)")
         let text = try Table.parse("colour,flat,kind\nred,high,x\n", source: "test.csv")
         #expect(message { try encoder.encodeFeatures(text) } == "test.csv: column 'flat' holds text, but the model was trained on numbers there")
+        #expect(message { try TableEncoder(fitting: train, label: "kind", features: ["flat", "colour", "flat"]) }
+                == "column 'flat' is listed twice among the features")
         let oneClass = try Table.parse("a,b\n1,x\n2,x\n")
         #expect(message { try TableEncoder(fitting: oneClass, label: "b") } == "the label 'b' has one class ('x') in the training rows: nothing to learn")
         #expect(message { try TableEncoder(fitting: oneClass, label: "b", task: .regression) }
