@@ -24,7 +24,7 @@ public enum PNG {
             file += bigEndian(UInt32(data.count))
             let body = Array(type.utf8) + data
             file += body
-            file += bigEndian(CRC32.checksum(body))
+            file += bigEndian(ReflectedCRC32.ieee.checksum(body))
         }
         chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, color.rawValue, 0, 0, 0])
         chunk("IDAT", zlibStored(raw))
@@ -53,19 +53,4 @@ public enum PNG {
     }
 
     private static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-}
-
-/// The CRC-32 of PNG chunks and gzip (reflected polynomial 0xEDB88320).
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ data: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in data { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
-    }
 }

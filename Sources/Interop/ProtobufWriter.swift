@@ -58,20 +58,32 @@ struct ProtobufWriter {
     }
 }
 
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), which TFRecord framing uses; zlib
-/// has only the other CRC-32, so it is computed here.
-enum CRC32C {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0x82F6_3B78 ^ (c >> 1) : c >> 1 }
-        return c
+/// A CRC-32 over a reflected polynomial, table-driven: the IEEE one of PNG chunks and gzip
+/// (0xEDB88320) and the Castagnoli one of TFRecord framing (0x82F63B78, which zlib lacks).
+struct ReflectedCRC32: Sendable {
+    static let ieee = ReflectedCRC32(polynomial: 0xEDB8_8320)
+    static let castagnoli = ReflectedCRC32(polynomial: 0x82F6_3B78)
+
+    private let table: [UInt32]
+
+    init(polynomial: UInt32) {
+        table = (0..<256).map { n in
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? polynomial ^ (c >> 1) : c >> 1 }
+            return c
+        }
     }
 
-    static func checksum(_ data: [UInt8]) -> UInt32 {
+    func checksum(_ data: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for b in data { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
         return c ^ 0xFFFF_FFFF
     }
+}
+
+/// CRC-32C as TFRecord framing uses it.
+enum CRC32C {
+    static func checksum(_ data: [UInt8]) -> UInt32 { ReflectedCRC32.castagnoli.checksum(data) }
 
     /// TFRecord's masked form: rotated right by 15 bits plus a constant.
     static func masked(_ data: [UInt8]) -> UInt32 {

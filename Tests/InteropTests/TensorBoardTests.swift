@@ -23,7 +23,7 @@ import Testing
     @Test func checksumsMatchTheirCheckValues() {
         // The "123456789" check values of CRC-32C and CRC-32.
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(ReflectedCRC32.ieee.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         let c = CRC32C.checksum([1, 2, 3])
         #expect(CRC32C.masked([1, 2, 3]) == ((c >> 15) | (c << 17)) &+ 0xA282_EAD8)
     }
