@@ -1,6 +1,9 @@
-"""Helpers shared by the peer scripts: Fashion-MNIST IDX reading and median timing."""
+"""Helpers shared by the peer scripts: Fashion-MNIST IDX reading, median timing, and the JSON
+line a command prints last."""
 import gzip
+import json
 import statistics
+import subprocess
 import time
 
 import numpy as np
@@ -25,3 +28,9 @@ def median_seconds(fn, runs, warmup=2):
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def json_output(cmd):
+    """The JSON object on the last line a command prints (it must succeed)."""
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -11,13 +11,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 
-
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from common import json_output
 
 
 def main():
@@ -30,8 +26,8 @@ def main():
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_pytorch.py")
     ours, theirs = [], []
     for _ in range(a.rounds):
-        ours.append(run([a.deeplearn, "bench", a.model, "--data", a.data, "--json"]))
-        theirs.append(run([sys.executable, peer, "--model", a.model, "--data", a.data]))
+        ours.append(json_output([a.deeplearn, "bench", a.model, "--data", a.data, "--json"]))
+        theirs.append(json_output([sys.executable, peer, "--model", a.model, "--data", a.data]))
     med = lambda rows, k: statistics.median(r[k] for r in rows)
     result = {
         "epoch_seconds": {"deeplearn": med(ours, "epoch_seconds"), "pytorch": med(theirs, "epoch_seconds")},

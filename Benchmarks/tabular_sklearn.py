@@ -20,7 +20,6 @@ import csv
 import json
 import os
 import platform
-import subprocess
 import time
 import warnings
 
@@ -33,6 +32,8 @@ from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from common import json_output
 
 CLASSIFICATION = {"iris": datasets.load_iris, "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer}
 REGRESSION = {"diabetes": datasets.load_diabetes}
@@ -58,8 +59,7 @@ def processor():
 
 
 def ours(binary, *args):
-    out = subprocess.run([binary, *args, "--json"], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json_output([binary, *args, "--json"])
 
 
 def main():

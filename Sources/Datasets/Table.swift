@@ -95,7 +95,7 @@ public struct Table: Sendable {
     public var rowCount: Int { rowNumbers.count }
 
     /// "file.csv: " or "" before a message.
-    private var prefix: String { source.isEmpty ? "" : source + ": " }
+    var prefix: String { source.isEmpty ? "" : source + ": " }
 
     /// The column called `name`; the error lists the columns there are.
     public func column(_ name: String) throws -> Column {

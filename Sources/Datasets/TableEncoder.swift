@@ -223,8 +223,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
         for feature in features {
             let column = try table.column(feature.name)
             func missing(_ row: Int) -> TableError {
-                TableError((table.source.isEmpty ? "" : table.source + ": ")
-                           + "column '\(feature.name)', row \(table.rowNumbers[row]): missing value, and the model fills none "
+                TableError(table.prefix + "column '\(feature.name)', row \(table.rowNumbers[row]): missing value, and the model fills none "
                            + "(train it with imputation, --impute, or drop incomplete rows, --drop-missing)")
             }
             switch (feature.encoding, column) {
@@ -245,8 +244,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
                 }
                 offset += oneHot ? vocabulary.count + 1 : 1
             case (.numeric, .text):
-                throw TableError((table.source.isEmpty ? "" : table.source + ": ")
-                                 + "column '\(feature.name)' holds text, but the model was trained on numbers there")
+                throw TableError(table.prefix + "column '\(feature.name)' holds text, but the model was trained on numbers there")
             }
         }
         return Tensor(values, shape: [n, w])
@@ -257,7 +255,7 @@ public struct TableEncoder: Codable, Sendable, Equatable {
     public func encodeLabels(_ table: Table) throws -> Tensor {
         let column = try table.column(label)
         try table.requireNoMissing(in: [label], remedy: "drop those rows (--drop-missing)")
-        let place = table.source.isEmpty ? "" : table.source + ": "
+        let place = table.prefix
         guard let classNames else {
             guard case .numeric(let v) = column else {
                 throw TableError("\(place)the label '\(label)' holds text, but the model predicts numbers")

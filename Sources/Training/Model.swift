@@ -178,7 +178,7 @@ public final class Model {
             w = sampleWeight.scalars
         }
         if let classWeight {
-            let labels = y.dtype.isFloatingPoint && y.rank == 2 ? y.argmax(along: 1).integers : y.integers
+            let labels = classIndices(y)
             require(y.rank == 1 || labels.count == n, "fit: classWeight needs labels [N] or one-hot targets [N, C], got \(y.shape)")
             for (i, label) in labels.enumerated() { w[i] *= classWeight[label] ?? 1 }
         }
@@ -359,18 +359,23 @@ extension Model {
     /// The loss and metrics over the rows of `table`, whose label column is encoded as in training.
     public func evaluate(_ table: Table, onUnknownCategory: (TableEncoder.UnknownCategory) -> Void = { _ in }) throws -> [String: Float] {
         let x = try encode(table, onUnknownCategory: onUnknownCategory)
-        guard let tableEncoder else { return [:] }   // encode threw already
-        return evaluate(x, try tableEncoder.encodeLabels(table))
+        return evaluate(x, try tableEncoder!.encodeLabels(table))   // encode throws without an encoder
     }
 
     /// Per-class precision, recall, F1 and support, and the confusion matrix, of the predicted
     /// classes of `x` against `labels` (`[N]` integers, or one-hot `[N, C]`), as scikit-learn's
     /// `classification_report` and `confusion_matrix`.
     public func classificationReport(_ x: Tensor, _ labels: Tensor) -> ClassificationReport {
-        let truth = labels.dtype.isFloatingPoint && labels.rank == 2 ? labels.argmax(along: 1).integers : labels.integers
+        let truth = classIndices(labels)
         let predicted = predictClasses(x)
         let count = Swift.max(classNames?.count ?? 0, (truth + predicted).max().map { $0 + 1 } ?? 0)
         let names = (0..<count).map { c in classNames.flatMap { c < $0.count ? $0[c] : nil } ?? String(c) }
         return ClassificationReport(predicted: predicted, actual: truth, classNames: names)
     }
+}
+
+/// The class index of each example: `[N]` integer labels as they are, one-hot or soft targets
+/// `[N, C]` by their largest entry.
+private func classIndices(_ targets: Tensor) -> [Int] {
+    targets.dtype.isFloatingPoint && targets.rank == 2 ? targets.argmax(along: 1).integers : targets.integers
 }
