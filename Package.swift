@@ -27,13 +27,16 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["Layers"]),
         // The ecosystem's file formats: safetensors.
         .target(name: "Interop", dependencies: ["Layers", "TensorCore"]),
+        // Data-parallel training: communicators (Open MPI loaded at run time, threads for tests),
+        // the gradient all-reduce in buckets during backward.
+        .target(name: "Distributed", dependencies: ["Layers", "TensorCore"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
-        .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop"]),
+        .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop", "Distributed"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,
         // character language models, the attention seq2seq and its digit tasks.
         .target(name: "Models", dependencies: ["Layers", "Optimizers", "Datasets", "Training", "Interop"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Training", "Models"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Models", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),

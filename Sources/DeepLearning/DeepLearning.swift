@@ -4,5 +4,6 @@
 @_exported import Layers
 @_exported import Optimizers
 @_exported import Interop
+@_exported import Distributed
 @_exported import Training
 @_exported import Models

@@ -23,6 +23,19 @@ extension Tensor {
         nonmutating set { node?.grad = newValue }
     }
 
+    /// Called by each `backward()` that reaches this leaf, with its gradient once the walk has
+    /// added all it will (PyTorch's `register_post_accumulate_grad_hook`): the moment data-parallel
+    /// training can send it while the rest of the walk goes on. Kept while the tensor is a leaf
+    /// (`requiresGrad`); nil removes it.
+    public var postAccumulateGradientHook: ((Tensor) -> Void)? {
+        get { node?.gradientHook }
+        nonmutating set {
+            let isLeaf = node.map { $0.op == nil } ?? false
+            require(isLeaf || newValue == nil, "postAccumulateGradientHook: only a leaf that requires gradients has one")
+            node?.gradientHook = newValue
+        }
+    }
+
     /// The same elements, cut off from the tape (shares storage until either is written).
     public func detached() -> Tensor {
         Tensor(shape: shape, storage: storage)
@@ -59,7 +72,11 @@ extension Tensor {
                     !node.isReleased,
                     "backward: this graph was already freed by an earlier backward(); recompute it, or detach() tensors carried between steps")
                 guard let op = node.op else {
-                    node.grad = node.grad.map { $0 + g } ?? g
+                    // Every result computed from this leaf comes later in `order`, so its
+                    // gradient is complete here.
+                    let total = node.grad.map { $0 + g } ?? g
+                    node.grad = total
+                    node.gradientHook?(total)
                     continue
                 }
                 let output = Tensor(shape: node.shape, storage: node.output!)

@@ -6,6 +6,9 @@ package final class GradNode {
     private(set) var output: TensorStorage?
     /// Leaves: the accumulated gradient. Results: nothing (gradients are not retained).
     package var grad: Tensor?
+    /// Leaves: called by `backward()` with the accumulated gradient once this walk has added
+    /// everything it will (PyTorch's post-accumulate-grad hook).
+    package var gradientHook: ((Tensor) -> Void)?
     /// Set once `backward()` has used this result and dropped what it saved.
     private(set) var isReleased = false
 

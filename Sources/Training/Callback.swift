@@ -6,6 +6,10 @@ import TensorCore
 /// Hooks into `Model.fit`. Every method has an empty default; `logs` holds `loss`, metric names
 /// and their `val_` twins, and `lr`.
 public protocol Callback: AnyObject {
+    /// Whether, in distributed training, only rank 0 runs it: true for those that write files
+    /// (checkpoints, logs), false (the default) for those that steer training and so must run
+    /// on every rank alike (schedules, early stopping).
+    var isPrimaryOnly: Bool { get }
     func onTrainBegin(model: Model)
     func onEpochBegin(_ epoch: Int, model: Model)
     func onBatchEnd(_ batch: Int, logs: [String: Float], model: Model)
@@ -14,6 +18,7 @@ public protocol Callback: AnyObject {
 }
 
 extension Callback {
+    public var isPrimaryOnly: Bool { false }
     public func onTrainBegin(model: Model) {}
     public func onEpochBegin(_ epoch: Int, model: Model) {}
     public func onBatchEnd(_ batch: Int, logs: [String: Float], model: Model) {}
@@ -149,6 +154,7 @@ public final class TerminateOnNaN: Callback {
 
 /// Writes one CSV row per epoch: `epoch` and every log key, in sorted order.
 public final class CSVLogger: Callback {
+    public var isPrimaryOnly: Bool { true }
     public let path: String
     private var keys: [String]?
     private var handle: FileHandle?

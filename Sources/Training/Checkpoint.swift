@@ -222,6 +222,7 @@ public enum Checkpoint {
 
 /// Saves a checkpoint after each epoch, or only when `monitor` improves.
 public final class ModelCheckpoint: Callback {
+    public var isPrimaryOnly: Bool { true }
     public let path: String, monitor: String, saveBestOnly: Bool, includeOptimizer: Bool
     private let mode: MonitorMode
     private var best: Float?

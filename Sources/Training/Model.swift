@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Layers
 import Optimizers
@@ -52,7 +53,33 @@ public final class Model {
         didSet { if classNames == nil { classNames = tableEncoder?.classNames } }
     }
 
+    /// Data-parallel training over several processes, set by `distribute(over:)`.
+    public private(set) var distributed: DistributedDataParallel?
+
+    /// Whether this process prints progress and runs the callbacks that write files: always,
+    /// except on the ranks other than 0 of a distributed run.
+    public var isPrimary: Bool { distributed?.communicator.isPrimary ?? true }
+
     public init(_ network: any Layer) { self.network = network }
+
+    /// Trains data-parallel over `communicator`'s ranks from here on (Horovod's
+    /// `DistributedOptimizer`, PyTorch's `DistributedDataParallel`): rank 0's weights are
+    /// broadcast now, so call it once the network holds the weights to start from (after loading
+    /// a checkpoint). Every rank runs the same program with the same `fit` arguments; then
+    ///
+    /// - `batchSize` is the global batch: each rank trains on its contiguous share of every batch
+    ///   of the shuffle all ranks draw with `seed`, and the gradients are averaged over the whole
+    ///   batch before each step (`DistributedDataParallel`), so every rank takes the same step;
+    /// - the logged loss and metrics, and the validation logs (each rank evaluates its share of
+    ///   the validation set), are over all ranks, the same on each;
+    /// - only rank 0 prints, and runs callbacks whose `isPrimaryOnly` is set (checkpoints, logs).
+    ///
+    /// Random layers (dropout) draw from each rank's own generator; batch normalization uses
+    /// each rank's batch statistics, and rank 0's running statistics are copied to the others
+    /// before each validation.
+    public func distribute(over communicator: any Communicator, bucketCapacity: Int = 1 << 16, overlap: Bool = true) {
+        distributed = DistributedDataParallel(network, communicator: communicator, bucketCapacity: bucketCapacity, overlap: overlap)
+    }
 
     /// Runs the network.
     public func callAsFunction(_ input: Tensor) -> Tensor { network(input) }
@@ -88,16 +115,33 @@ public final class Model {
 
     /// One optimization step on a batch: forward, loss, backward, update. Returns the outputs
     /// (detached) and the loss value. `weights` (`[N]`) weights the examples' losses.
+    ///
+    /// Distributed, `x` is this rank's share of the batch, and the loss returned is that of the
+    /// whole batch, over all ranks.
     @discardableResult
     public func trainStep(_ x: Tensor, _ y: Tensor, weights: Tensor? = nil) -> (outputs: Tensor, loss: Float) {
-        let (optimizer, loss) = requireCompiled("trainStep")
+        let (_, loss) = requireCompiled("trainStep")
         let outputs = network(x)
         let value = weights.map { loss(outputs, y, weights: $0) } ?? loss(outputs, y)
+        return (outputs.detached(), applyGradients(of: value, examples: x.shape[0]))
+    }
+
+    /// Backward from `loss` (over `examples` examples), gradients averaged over the ranks when
+    /// distributed, clipped, and one optimizer step. Returns the loss (distributed: the mean
+    /// over all ranks' examples).
+    func applyGradients(of loss: Tensor, examples: Int) -> Float {
+        let optimizer = requireOptimizer("trainStep")
         optimizer.zeroGrad()
-        value.backward()
+        let value: Float
+        if let distributed {
+            value = distributed.backward(loss, examples: examples)
+        } else {
+            loss.backward()
+            value = loss.scalar
+        }
         if let clipNorm { clipGradients(optimizer.parameters, maxNorm: clipNorm) }
         optimizer.step()
-        return (outputs.detached(), value.scalar)
+        return value
     }
 
     /// How much `fit` prints (Keras's `verbose`).
@@ -205,7 +249,7 @@ public final class Model {
         require(targets == nil || loss.canWeightExamples, "fit: loss '\(loss.name)' cannot weight examples (classWeight, sampleWeight)")
         return loop(dataset, epochs: epochs, batchSize: batchSize, shuffle: shuffle, callbacks: callbacks, seed: seed,
                     initialEpoch: initialEpoch, verbose: verbose, metrics: metrics,
-                    validate: validation.map { (vx, vy) in { self.evaluate(vx, vy, batchSize: Swift.max(batchSize, 256)) } }) { bx, stored in
+                    validate: validation.map { (vx, vy) in { self.evaluateShare(vx, vy, batchSize: Swift.max(batchSize, 256)) } }) { bx, stored in
             let (by, weights) = targets.map { $0(stored) } ?? (stored, nil)
             let (outputs, batchLoss) = self.trainStep(bx, by, weights: weights)
             withoutGradients { self.metrics.forEach { $0.update(outputs: outputs, targets: by) } }
@@ -225,11 +269,14 @@ public final class Model {
         let optimizer = requireOptimizer("fit")
         require(epochs > 0 && batchSize > 0, "fit: epochs and batchSize must be positive")
         require((0..<epochs).contains(initialEpoch), "fit: initialEpoch \(initialEpoch) is not in 0..<\(epochs)")
-        let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed)
+        let communicator = distributed?.communicator
+        let loader = DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed,
+                                shard: communicator.map { DataLoader.Shard(rank: $0.rank, count: $0.size) })
         loader.skipPasses(initialEpoch)
         var history = History()
         stopTraining = false
-        let output = verbose == .silent ? nil : progressOutput
+        let output = verbose == .silent || !isPrimary ? nil : progressOutput
+        let callbacks = isPrimary ? callbacks : callbacks.filter { !$0.isPrimaryOnly }
         for c in callbacks { c.onTrainBegin(model: self) }
         for epoch in initialEpoch..<epochs {
             for c in callbacks { c.onEpochBegin(epoch, model: self) }
@@ -251,8 +298,9 @@ public final class Model {
                 if stopTraining && !batchLoss.isFinite { break }
             }
             var logs = means()
-            logs["lr"] = optimizer.learningRate
             for m in metrics { logs[m.name] = m.result() }
+            if let communicator { logs = averaged(logs, weight: seen, over: communicator) }
+            logs["lr"] = optimizer.learningRate
             if let validate {
                 for (key, value) in validate() { logs["val_" + key] = value }
             }
@@ -264,6 +312,29 @@ public final class Model {
         for c in callbacks { c.onTrainEnd(model: self) }
         network.train()
         return history
+    }
+
+    /// Each of `logs` averaged over the ranks, each rank's weighing `weight`: the same on every rank.
+    private func averaged(_ logs: [String: Float], weight: Int, over communicator: any Communicator) -> [String: Float] {
+        let keys = logs.keys.sorted()
+        let sums = communicator.allReduce(keys.map { logs[$0]! * Float(weight) } + [Float(weight)])
+        return Dictionary(uniqueKeysWithValues: zip(keys, sums.map { $0 / sums[keys.count] }))
+    }
+
+    /// `evaluate`, distributed over the ranks when training is: rank 0's buffers (batch norm's
+    /// running statistics) are copied to every rank, each evaluates its contiguous share of the
+    /// examples, and the results are averaged by share, the same on every rank.
+    func evaluateShare(_ x: Tensor, _ y: Tensor, batchSize: Int) -> [String: Float] {
+        guard let distributed else { return evaluate(x, y, batchSize: batchSize) }
+        distributed.synchronizeBuffers()
+        let communicator = distributed.communicator
+        let part = DataLoader.Shard(rank: communicator.rank, count: communicator.size).positions(in: x.shape[0])
+        guard !part.isEmpty else {
+            // No examples here: contribute nothing, with the same keys as the others.
+            let keys = ["loss"] + metrics.map(\.name)
+            return averaged(Dictionary(uniqueKeysWithValues: keys.map { ($0, 0) }), weight: 0, over: communicator)
+        }
+        return averaged(evaluate(x[part], y[part], batchSize: batchSize), weight: part.count, over: communicator)
     }
 
     /// The loss and metrics over a data set, in inference mode. Keys: `loss` and metric names.

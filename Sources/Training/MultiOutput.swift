@@ -78,18 +78,19 @@ extension Model {
         let allMetrics = specs.flatMap { spec in spec.metrics.map { PrefixedMetric(spec.name, $0) } }
         return loop(TensorDataset(x, Tensor(integers: Array(0..<n))), epochs: epochs, batchSize: batchSize, shuffle: shuffle,
                     callbacks: callbacks, seed: seed, initialEpoch: initialEpoch, verbose: verbose, metrics: allMetrics,
-                    validate: validationData.map { (vx, vy) in { self.evaluate(vx, vy, batchSize: Swift.max(batchSize, 256)) } }) { bx, index in
+                    validate: validationData.map { (vx, vy) in {
+                        // Every rank evaluates the whole set with rank 0's running statistics.
+                        self.distributed?.synchronizeBuffers()
+                        return self.evaluate(vx, vy, batchSize: Swift.max(batchSize, 256))
+                    } }) { bx, index in
             let by = ordered.map { $0.selecting(along: 0, indices: index) }
             let outputs = network.outputs(bx)
             let (total, each) = losses(outputs, by, specs)
-            optimizer!.zeroGrad()
-            total.backward()
-            if let clipNorm { clipGradients(optimizer!.parameters, maxNorm: clipNorm) }
-            optimizer!.step()
+            let totalLoss = applyGradients(of: total, examples: bx.shape[0])
             withoutGradients {
                 for (spec, (o, t)) in zip(specs, zip(outputs, by)) { spec.metrics.forEach { $0.update(outputs: o.detached(), targets: t) } }
             }
-            var logs = ["loss": total.scalar]
+            var logs = ["loss": totalLoss]
             for (spec, l) in zip(specs, each) { logs[spec.name + "_loss"] = l.scalar }
             return logs
         }

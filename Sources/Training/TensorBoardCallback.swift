@@ -13,6 +13,7 @@ import TensorCore
 /// ```
 /// then `tensorboard --logdir runs/tb`.
 public final class TensorBoard: Callback {
+    public var isPrimaryOnly: Bool { true }
     public let logDirectory: String
     public let histogramFrequency: Int
     public let sampleImages: Tensor?

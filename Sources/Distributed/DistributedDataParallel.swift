@@ -1,0 +1,242 @@
+import Dispatch
+import Foundation
+import Layers
+import TensorCore
+
+/// Data-parallel training of one network over the ranks of a `Communicator` (PyTorch's
+/// `DistributedDataParallel`, Horovod): every rank holds the same weights, runs its share of each
+/// batch, and before each optimizer step every rank's gradients are replaced by their average over
+/// all the ranks' examples, so that every rank takes the same step.
+///
+/// - Making it broadcasts rank 0's parameters and buffers, so all ranks start from the same weights.
+/// - `backward(_:examples:)` replaces `loss.backward()`: as the walk finishes each parameter's
+///   gradient (`postAccumulateGradientHook`), the gradients are gathered into buckets of about
+///   `bucketCapacity` elements, last layer first, and each full bucket is all-reduced on a
+///   communication thread while the rest of backward runs. Buckets are reduced in a fixed order,
+///   the same on every rank, as MPI requires.
+/// - Each rank's gradient weighs by its share of the step's examples, so a batch split 56/56 or
+///   57/56 gives the gradient of the whole batch's mean loss, as one process would compute it.
+///
+/// ```swift
+/// let ddp = DistributedDataParallel(network, communicator: try MPICommunicator.world())
+/// let loss = crossEntropy(network(x), y)   // x: this rank's share of the batch
+/// optimizer.zeroGrad()
+/// ddp.backward(loss, examples: x.shape[0])
+/// optimizer.step()                         // the same step on every rank
+/// ```
+///
+/// Batch normalization uses each rank's own batch statistics (PyTorch's default without
+/// `SyncBatchNorm`); `synchronizeBuffers()` copies rank 0's running statistics to the others.
+public final class DistributedDataParallel: @unchecked Sendable {
+    public let communicator: any Communicator
+    /// The network's trainable parameters, whose gradients are averaged.
+    public let parameters: [Parameter]
+    /// Every parameter and buffer, broadcast from rank 0.
+    private let allParameters: [Parameter]
+    /// Whether buckets are reduced during backward (true) or all after it.
+    public let overlap: Bool
+    private let buckets: [Bucket]
+    private let bucketOf: [Int]
+    private let queue = DispatchQueue(label: "DistributedDataParallel.communication")
+    private let inFlight = DispatchGroup()
+
+    // One step's state. The hooks run on the thread calling `backward`; the communication thread
+    // writes `reduced`, `total` and `lossSum`, read after `inFlight.wait()`.
+    private var gradients: [Tensor?]
+    private var readyCounts: [Int]
+    private var nextLaunch = 0
+    private var localExtras: [Float] = [0, 0]
+    private var reduced: [Tensor?]
+    private var total: Float = 1, lossSum: Float = 0
+    private var communicationSeconds = 0.0
+
+    /// Time spent in the gradient all-reduces, and how much of it the step waited for.
+    public struct Statistics: Sendable {
+        /// Steps synchronized so far.
+        public var steps = 0
+        /// Seconds the communication thread spent packing, all-reducing and unpacking gradients.
+        public var communicationSeconds = 0.0
+        /// Seconds `backward` waited for communication after its walk ended.
+        public var exposedSeconds = 0.0
+        /// The share of communication time hidden behind backward: 1 − exposed / communication.
+        public var hiddenFraction: Double {
+            communicationSeconds > 0 ? Swift.max(0, 1 - exposedSeconds / communicationSeconds) : 0
+        }
+    }
+    public private(set) var statistics = Statistics()
+
+    /// Gradients of consecutive parameters, reduced as one buffer.
+    struct Bucket {
+        var members: [Int] = []
+        var offsets: [Int] = []
+        var count = 0
+    }
+
+    /// Wraps `network` for data-parallel training over `communicator`: broadcasts rank 0's
+    /// parameters and buffers. Every rank makes its network the same way, so that the
+    /// parameters line up.
+    ///
+    /// - Parameters:
+    ///   - bucketCapacity: elements per bucket (a parameter larger than it gets its own).
+    ///   - overlap: reduce buckets while backward runs; false reduces them all after it.
+    public init(_ network: any Layer, communicator: any Communicator, bucketCapacity: Int = 1 << 16, overlap: Bool = true) {
+        require(bucketCapacity > 0, "DistributedDataParallel: bucketCapacity must be positive, got \(bucketCapacity)")
+        self.communicator = communicator
+        self.overlap = overlap
+        allParameters = network.parameters
+        parameters = allParameters.filter(\.isTrainable)
+        // Last parameters first: backward finishes them first.
+        var buckets: [Bucket] = [], current = Bucket()
+        var bucketOf = [Int](repeating: 0, count: parameters.count)
+        for i in parameters.indices.reversed() {
+            let n = parameters[i].shape.elementCount
+            if current.count > 0 && current.count + n > bucketCapacity {
+                buckets.append(current)
+                current = Bucket()
+            }
+            bucketOf[i] = buckets.count
+            current.members.append(i)
+            current.offsets.append(current.count)
+            current.count += n
+        }
+        if !current.members.isEmpty { buckets.append(current) }
+        (self.buckets, self.bucketOf) = (buckets, bucketOf)
+        gradients = Array(repeating: nil, count: parameters.count)
+        reduced = gradients
+        readyCounts = Array(repeating: 0, count: buckets.count)
+        broadcastParameters()
+    }
+
+    /// The number of buckets the gradients are reduced in.
+    public var bucketCount: Int { buckets.count }
+
+    /// Replaces every parameter and buffer with rank 0's (at the start, and after loading a
+    /// checkpoint on one rank).
+    public func broadcastParameters() {
+        broadcast(allParameters)
+    }
+
+    /// Replaces the buffers (batch norm's running statistics) with rank 0's: before evaluating
+    /// or saving, so that every rank's network is rank 0's.
+    public func synchronizeBuffers() {
+        broadcast(allParameters.filter(\.isBuffer))
+    }
+
+    private func broadcast(_ parameters: [Parameter]) {
+        guard communicator.size > 1, !parameters.isEmpty else { return }
+        var flat = [Float]()
+        flat.reserveCapacity(parameters.reduce(0) { $0 + $1.shape.elementCount })
+        for p in parameters { flat += p.value.detached().scalars }
+        flat.withUnsafeMutableBufferPointer { communicator.broadcast($0, root: 0) }
+        var offset = 0
+        withoutGradients {
+            for p in parameters {
+                let n = p.shape.elementCount
+                p.updateInPlace { value in
+                    value.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: flat[offset..<offset + n]) }
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// `loss.backward()` with every trainable parameter's gradient then the average over all
+    /// ranks, each rank weighing by `examples`, its share of the step's examples (1 on every rank:
+    /// the plain mean over ranks). Every rank calls it once per step.
+    ///
+    /// Returns the mean of `loss` (a scalar) over the ranks, weighted the same way: the loss of
+    /// the whole step's batch.
+    @discardableResult
+    public func backward(_ loss: Tensor, examples: Int = 1) -> Float {
+        require(examples >= 0, "DistributedDataParallel.backward: examples must be >= 0, got \(examples)")
+        begin(examples: examples, loss: loss.scalar)
+        for (i, p) in parameters.enumerated() {
+            p.value.postAccumulateGradientHook = overlap ? { [unowned self] g in self.ready(i, g) } : nil
+        }
+        defer { for p in parameters { p.value.postAccumulateGradientHook = nil } }
+        loss.backward()
+        if !overlap { for (i, p) in parameters.enumerated() { gradients[i] = p.grad } }
+        return finish()
+    }
+
+    /// A step in which this rank has no examples: it contributes nothing, and receives the
+    /// average of the others' gradients. Returns the step's loss, as `backward` does.
+    @discardableResult
+    public func backwardWithoutExamples() -> Float {
+        begin(examples: 0, loss: 0)
+        return finish()
+    }
+
+    private func begin(examples: Int, loss: Float) {
+        for i in gradients.indices { (gradients[i], reduced[i]) = (nil, nil) }
+        for b in readyCounts.indices { readyCounts[b] = 0 }
+        nextLaunch = 0
+        localExtras = examples > 0 ? [Float(examples), loss * Float(examples)] : [0, 0]
+        communicationSeconds = 0
+    }
+
+    /// A parameter's gradient is complete: launch every bucket, in order, that now is.
+    private func ready(_ index: Int, _ gradient: Tensor) {
+        gradients[index] = gradient
+        readyCounts[bucketOf[index]] += 1
+        while nextLaunch < buckets.count && readyCounts[nextLaunch] == buckets[nextLaunch].members.count {
+            launch(nextLaunch)
+            nextLaunch += 1
+        }
+    }
+
+    private func finish() -> Float {
+        while nextLaunch < buckets.count {
+            launch(nextLaunch)
+            nextLaunch += 1
+        }
+        let start = MonotonicClock.now()
+        inFlight.wait()
+        statistics.exposedSeconds += MonotonicClock.now() - start
+        statistics.communicationSeconds += communicationSeconds
+        statistics.steps += 1
+        for (i, p) in parameters.enumerated() { p.grad = reduced[i] }
+        return total > 0 ? lossSum / total : .nan
+    }
+
+    /// Packs bucket `b` (each gradient times this rank's example count; a gradient that did not
+    /// come, zeros), all-reduces it on the communication thread, and unpacks the sum divided by
+    /// the total example count. Bucket 0, reduced first, carries the counts and loss sums.
+    private func launch(_ b: Int) {
+        let bucket = buckets[b]
+        let members = bucket.members.map { (index: $0, gradient: gradients[$0], shape: parameters[$0].shape) }
+        let extras = b == 0 ? localExtras : []
+        let weight = localExtras[0]
+        queue.async(group: inFlight) { [self] in
+            let start = MonotonicClock.now()
+            var buffer = [Float](repeating: 0, count: bucket.count + extras.count)
+            buffer.withUnsafeMutableBufferPointer { flat in
+                for (member, offset) in zip(members, bucket.offsets) {
+                    guard let g = member.gradient else { continue }
+                    g.withUnsafeBufferPointer { src in
+                        for j in 0..<src.count { flat[offset + j] = src[j] * weight }
+                    }
+                }
+                for (j, value) in extras.enumerated() { flat[bucket.count + j] = value }
+                communicator.allReduceSum(flat)
+            }
+            if b == 0 { (total, lossSum) = (buffer[bucket.count], buffer[bucket.count + 1]) }
+            let scale = total > 0 ? 1 / total : 0
+            for (member, offset) in zip(members, bucket.offsets) {
+                reduced[member.index] = Tensor(shape: member.shape) { dst in
+                    for j in 0..<dst.count { dst[j] = buffer[offset + j] * scale }
+                }
+            }
+            communicationSeconds += MonotonicClock.now() - start
+        }
+    }
+}
+
+/// A monotonic clock in seconds.
+enum MonotonicClock {
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
