@@ -62,6 +62,7 @@ public final class DistributedDataParallel: @unchecked Sendable {
         public var hiddenFraction: Double {
             communicationSeconds > 0 ? Swift.max(0, 1 - exposedSeconds / communicationSeconds) : 0
         }
+        public init() {}
     }
     public private(set) var statistics = Statistics()
 

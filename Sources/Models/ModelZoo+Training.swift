@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Interop
 import Layers
@@ -27,15 +28,20 @@ extension ModelZoo {
     /// The same `seed` gives the same weights bit for bit: it seeds initialization, shuffling,
     /// dropout and augmentation. `progress` receives the summary and recipe lines; `Model.fit`'s
     /// progress bar is shown unless `showProgressBar` is false; `callbacks` run after the built-in ones.
+    ///
+    /// With a `communicator`, every rank calls this with the same arguments and trains data-parallel
+    /// (`Model.distribute(over:)`): `batchSize` is the global batch, rank 0's initial weights are
+    /// everyone's, only rank 0 writes the checkpoint. Each rank's dropout and augmentation draw from
+    /// generators seeded by (seed, rank, epoch), so a resumed run draws what the first would have.
     public static func train(
         _ name: String, recipe: Recipe, batchSize: Int = 128, data: FashionMNIST, seed: UInt64 = 0,
         checkpoint: String? = nil, showProgressBar: Bool = true, callbacks: [any Callback] = [],
-        progress: (String) -> Void = { _ in }
+        communicator: (any Communicator)? = nil, progress: (String) -> Void = { _ in }
     ) throws -> TrainingResult {
         try recipe.validate()
         try check(name)
         return try run(name, recipe: recipe, batchSize: batchSize, data: data, seed: seed, checkpoint: checkpoint, resume: nil,
-                       showProgressBar: showProgressBar, callbacks: callbacks, progress: progress)
+                       showProgressBar: showProgressBar, callbacks: callbacks, communicator: communicator, progress: progress)
     }
 
     /// Continues the run that wrote `checkpoint` (at the end of one of its epochs) from the next
@@ -44,7 +50,7 @@ extension ModelZoo {
     /// nil). The weights at the end are those the run would have reached had it never stopped.
     public static func resume(
         _ checkpoint: String, epochs: Int? = nil, data: FashionMNIST, output: String? = nil, showProgressBar: Bool = true,
-        callbacks: [any Callback] = [], progress: (String) -> Void = { _ in }
+        callbacks: [any Callback] = [], communicator: (any Communicator)? = nil, progress: (String) -> Void = { _ in }
     ) throws -> TrainingResult {
         let state = try ResumeState(checkpoint)
         var recipe = state.recipe
@@ -56,7 +62,7 @@ extension ModelZoo {
         progress("resuming \(checkpoint) at epoch \(state.nextEpoch + 1) of \(recipe.epochs)")
         return try run(state.model, recipe: recipe, batchSize: state.batchSize, data: data, seed: state.seed,
                        checkpoint: output ?? checkpoint, resume: state, showProgressBar: showProgressBar, callbacks: callbacks,
-                       progress: progress)
+                       communicator: communicator, progress: progress)
     }
 
     /// What a `train` checkpoint holds to continue its run.
@@ -92,22 +98,27 @@ extension ModelZoo {
 
     private static func run(
         _ name: String, recipe: Recipe, batchSize: Int, data: FashionMNIST, seed: UInt64, checkpoint: String?,
-        resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], progress: (String) -> Void
+        resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], communicator: (any Communicator)?,
+        progress: (String) -> Void
     ) throws -> TrainingResult {
         guard (1...data.trainImages.shape[0]).contains(batchSize) else {
             throw InputError(description: "--batch-size \(batchSize) is not in 1...\(data.trainImages.shape[0]) (the training images)")
         }
+        if let communicator, batchSize < communicator.size {
+            throw InputError(description: "--batch-size \(batchSize) is the global batch: it cannot be shared by \(communicator.size) ranks")
+        }
         // A generator of this thread's own: the same weights whatever other threads draw meanwhile.
         return try Random.withSeed(seed) {
             try trainSeeded(name, recipe: recipe, batchSize: batchSize, data: data, seed: seed, checkpoint: checkpoint, resume: resume,
-                            showProgressBar: showProgressBar, callbacks: extra, progress: progress)
+                            showProgressBar: showProgressBar, callbacks: extra, communicator: communicator, progress: progress)
         }
     }
 
     /// `run` with the thread's generator seeded.
     private static func trainSeeded(
         _ name: String, recipe: Recipe, batchSize: Int, data: FashionMNIST, seed: UInt64, checkpoint: String?,
-        resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], progress: (String) -> Void
+        resume: ResumeState?, showProgressBar: Bool, callbacks extra: [any Callback], communicator: (any Communicator)?,
+        progress: (String) -> Void
     ) throws -> TrainingResult {
         let network = try make(name, dropout: recipe.dropout)
         progress(network.summary(inputShape: [784]))
@@ -129,8 +140,12 @@ extension ModelZoo {
             Random.restore(resume.random)
             if let augmented, let state = resume.augmentation { augmented.randomState = state }
         }
-
         var callbacks: [any Callback] = [TerminateOnNaN()]
+        if let communicator {
+            trainer.distribute(over: communicator)   // after loading: rank 0's weights for everyone
+            callbacks.append(RankSeeding(seed: seed, rank: communicator.rank, augmented: augmented))
+        }
+
         if recipe.schedule == "cosine" {
             callbacks.append(LearningRateScheduler(CosineDecay(initial: recipe.learningRate, totalSteps: recipe.epochs)))
         }
@@ -156,15 +171,33 @@ extension ModelZoo {
                     initialEpoch: resume?.nextEpoch ?? 0)
         if let error = saver?.lastError { throw error }
 
+        trainer.distributed?.synchronizeBuffers()
         let result = testMetrics(network, data)
         let accuracy = result["accuracy"]!
-        if let checkpoint, var metadata = saver?.lastMetadata {
+        if let checkpoint, trainer.isPrimary, var metadata = saver?.lastMetadata {
             // The last epoch's checkpoint again, with the test accuracy: still resumable for more epochs.
             metadata["test_accuracy"] = String(accuracy)
             try Checkpoint.save(network, to: checkpoint, optimizer: optimizer, metadata: metadata)
         }
         return TrainingResult(model: name, network: network, optimizer: optimizer, testAccuracy: accuracy, testLoss: result["loss"]!,
                               epochSeconds: epochSeconds)
+    }
+
+    /// Seeds each rank's dropout and augmentation at the start of every epoch from (seed, rank,
+    /// epoch): independent draws on every rank, and a resumed run draws what the first would have.
+    private final class RankSeeding: Callback {
+        let seed: UInt64, rank: Int, augmented: AugmentedDataset?
+        init(seed: UInt64, rank: Int, augmented: AugmentedDataset?) { (self.seed, self.rank, self.augmented) = (seed, rank, augmented) }
+
+        func onEpochBegin(_ epoch: Int, model: Model) {
+            // SplitMix-style mixing, so that nearby seeds, ranks and epochs give unrelated streams.
+            var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank + 1) &+ 0xBF58_476D_1CE4_E5B9 &* UInt64(epoch + 1)
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            Random.restore(RandomGenerator(seed: z))
+            augmented?.randomState = RandomGenerator(seed: z ^ 0xA5A5_A5A5_A5A5_A5A5)
+        }
     }
 
     /// Loss and accuracy on the test set, in batches of 500: what `train` reports and what

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure kernels, per-op overhead and training speed; --json prints one machine-readable object.",
         discussion: "`deeplearn bench MODEL` (mlp, cnn, lstm, ...) times training epochs of a zoo model.",
-        subcommands: [GemmBench.self, OpsBench.self, TrainingBench.self, InferenceBench.self],
+        subcommands: [GemmBench.self, OpsBench.self, TrainingBench.self, InferenceBench.self, DataParallelBench.self],
         defaultSubcommand: TrainingBench.self)
 }
 
@@ -88,5 +88,40 @@ struct InferenceBench: ParsableCommand {
     func run() {
         let data = loadFashionMNIST(data)
         report(orFail { try Benchmark.inference(model, data: data, runs: runs) }, json: json)
+    }
+}
+
+struct DataParallelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddp",
+        abstract: "Data-parallel training speed: `mpirun -np N deeplearn bench ddp` times one epoch over N ranks.",
+        discussion: """
+            Without mpirun it times one process (with DEEPLEARN_THREADS threads), for comparison. Reports images per \
+            second over all ranks, the all-reduce time and the share of it hidden behind backward.
+            """)
+
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "cnn"
+    @Option(parsing: .unconditional, help: "The global batch (shared by the ranks).") var batchSize = 128
+    @Option(parsing: .unconditional, help: "Time only the first N steps of the epoch.") var steps: Int?
+    @Flag(inversion: .prefixedNo, help: "All-reduce gradient buckets while backward runs.") var overlap = true
+    @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard ModelZoo.names.contains(model) else { throw ValidationError("unknown model '\(model)'") }
+        try check(batchSize, in: 1...60_000, "--batch-size")
+        if let steps { try check(steps, in: 1...1_000_000, "--steps") }
+    }
+
+    func run() {
+        let world: MPICommunicator? = MPICommunicator.isUnderMPIRun ? orFail { try MPICommunicator.world() } : nil
+        let communicator: any Communicator = world ?? SingleProcessCommunicator()
+        if batchSize < communicator.size { fail("--batch-size \(batchSize) cannot be shared by \(communicator.size) ranks") }
+        let data = loadFashionMNIST(data)
+        let result = orFail {
+            try Benchmark.dataParallel(model, data: data, communicator: communicator, batchSize: batchSize, steps: steps, overlap: overlap)
+        }
+        if communicator.isPrimary { report(result, json: json) }
+        world?.finalize()
     }
 }

@@ -26,6 +26,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write TensorBoard event files here (train/ and validation/: scalars per epoch, weight histograms, sample images).")
     var tensorboard: String?
     @Option(help: "Write the per-epoch logs to this CSV file (CSVLogger).") var log: String?
+    @Flag(help: "Train data-parallel over the ranks of `mpirun -np N` (Open MPI); --batch-size is the global batch, rank 0 prints and saves.")
+    var distributed = false
     @OptionGroup var table: TableOptions
     @Option(help: "With --csv: a CSV of test rows with the same columns (instead of --test-fraction).") var testCsv: String?
     @Option(parsing: .unconditional, help: "With --csv: the fraction of rows held out for testing (stratified; default 0.25).")
@@ -37,7 +39,7 @@ struct TrainCommand: ParsableCommand {
             let images: [(String, Bool)] = [
                 ("--model", model != nil), ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--data", data != nil),
                 ("--label-smoothing", labelSmoothing != nil), ("--augment", augment != nil), ("--resume", resume != nil),
-                ("--tensorboard", tensorboard != nil), ("--log", log != nil)]
+                ("--tensorboard", tensorboard != nil), ("--log", log != nil), ("--distributed", distributed)]
             if let (flag, _) = images.first(where: \.1) { throw ValidationError("\(flag) is for Fashion-MNIST; it does not apply with --csv") }
             guard table.label != nil else { throw ValidationError("--csv needs --label COLUMN, the column to predict") }
             if testCsv != nil && testFraction != nil { throw ValidationError("give --test-csv or --test-fraction, not both") }
@@ -88,32 +90,39 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let model = self.model ?? "mlp"
+        let communicator: MPICommunicator? = distributed ? orFail { try MPICommunicator.world() } : nil
+        defer { communicator?.finalize() }
+        let primary = communicator?.isPrimary ?? true
+        let say = primary ? options.say : { _ in }
         let dataset = loadFashionMNIST(data)
-        let say = options.say
+        if let communicator { say("distributed: \(communicator.size) ranks, \(Backend.coreCount) threads each") }
         say("data: \(dataset.directory)\(dataset.isBundledSample ? " (bundled sample)" : "")"
             + " — \(dataset.trainImages.shape[0]) training, \(dataset.testImages.shape[0]) test images")
         if let resume {
             let outputPath = options.output ?? resume
             let result = orFail {
-                try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json,
-                                    callbacks: logging(dataset, description: "resumed from \(resume)"), progress: say)
+                try ModelZoo.resume(resume, epochs: epochs, data: dataset, output: outputPath, showProgressBar: !options.json && primary,
+                                    callbacks: logging(dataset, description: "resumed from \(resume)", primary: primary),
+                                    communicator: communicator, progress: say)
             }
-            finish(result, outputPath: outputPath, dataset: dataset)
+            if primary { finish(result, outputPath: outputPath, dataset: dataset) }
             return
         }
         let recipe = try recipe(for: model)
         let outputPath = options.output ?? "runs/\(model).safetensors"
         let result = orFail {
             try ModelZoo.train(model, recipe: recipe, batchSize: options.batchSize ?? 128, data: dataset, seed: options.seed,
-                               checkpoint: outputPath, showProgressBar: !options.json,
-                               callbacks: logging(dataset, description: "\(model): \(recipe)"), progress: say)
+                               checkpoint: outputPath, showProgressBar: !options.json && primary,
+                               callbacks: logging(dataset, description: "\(model): \(recipe)", primary: primary),
+                               communicator: communicator, progress: say)
         }
-        finish(result, outputPath: outputPath, dataset: dataset)
+        if primary { finish(result, outputPath: outputPath, dataset: dataset) }
     }
 
-    /// The TensorBoard and CSV log callbacks the flags ask for.
-    private func logging(_ dataset: FashionMNIST, description: String) -> [any Callback] {
+    /// The TensorBoard and CSV log callbacks the flags ask for (rank 0 alone writes them).
+    private func logging(_ dataset: FashionMNIST, description: String, primary: Bool) -> [any Callback] {
         var callbacks: [any Callback] = []
+        guard primary else { return callbacks }
         if let tensorboard {
             do { try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true) } catch {
                 fail("--tensorboard \(tensorboard): cannot create the directory (\((error as NSError).localizedDescription))")
