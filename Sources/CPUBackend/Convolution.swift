@@ -155,8 +155,10 @@ extension Convolution {
 
     /// Both gradients of `y = conv(x, w)` in one pass over `dy`, each only if its buffer is given:
     /// `dx` (zeroed by the caller) += col2im(wᵀ · dy), and `dw` = dy · im2col(x)ᵀ, per group.
-    /// With the batch spread over the cores, each core sums its images' weight gradient into its
-    /// own buffer and the buffers are added at the end.
+    /// The weight gradient is summed over the images in `HalvingTree`'s shape (leaves of
+    /// `imageLeaf` images, each into its own buffer, added up the tree): the same bits for any
+    /// number of cores, and for a batch split between processes. With at least one leaf per
+    /// core, the cores share out the leaves.
     public static func backward(
         _ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, _ g: ConvGeometry,
         outChannels: Int, groups: Int, inputGradient dx: UnsafeMutablePointer<Float>?,
@@ -164,59 +166,59 @@ extension Convolution {
     ) {
         let cg = g.channels / groups, ocg = outChannels / groups, k = cg * g.taps
         let plane = g.outputHeight * g.outputWidth, weightCount = outChannels * k
-        let split = perCore(g), step = imagesPerProduct(g)
-        let grain = split ? 1 : g.batch
-        let chunks = Parallel.chunkCount(of: g.batch, grain: grain)
-        // Chunk 0 writes into dw itself; the others into partial sums.
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: dw == nil ? 0 : (chunks - 1) * weightCount)
+        let leaves = HalvingTree.leaves(of: g.batch, leaf: HalvingTree.imageLeaf)
+        let split = perCore(g) && leaves.count >= Parallel.coreCount, step = imagesPerProduct(g)
+        // Leaf 0 sums into dw itself; the others into their own buffers.
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: dw == nil ? 0 : (leaves.count - 1) * weightCount)
         defer { partials.deallocate() }
-        Parallel.forEachChunk(of: g.batch, grain: grain) { chunk, images in
+        let sums = dw.map { [$0] + (1..<leaves.count).map { partials + ($0 - 1) * weightCount } } ?? []
+        Parallel.forChunks(of: leaves.count, grain: split ? 1 : leaves.count) { leafRange in
             let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * step * plane)
             let gathered = UnsafeMutablePointer<Float>.allocate(capacity: step > 1 ? ocg * step * plane : 0)
             defer { cols.deallocate(); gathered.deallocate() }
-            let weightSum = dw.map { chunk == 0 ? $0 : partials + (chunk - 1) * weightCount }
-            for n0 in stride(from: images.lowerBound, to: images.upperBound, by: step) {
-                let ns = Swift.min(step, images.upperBound - n0), columns = ns * plane
-                for group in 0..<groups {
-                    // dy for these images and the group's channels as an [ocg, columns] matrix:
-                    // for one image, its block of dy as it lies.
-                    let block = dy + (n0 * outChannels + group * ocg) * plane
-                    if ns > 1 {
-                        for o in 0..<ocg {
-                            for n in 0..<ns {
-                                (gathered + (o * ns + n) * plane).update(from: block + (n * outChannels + o) * plane, count: plane)
+            for leaf in leafRange {
+                let images = leaves[leaf]
+                let weightSum = sums.isEmpty ? nil : sums[leaf]
+                for n0 in stride(from: images.lowerBound, to: images.upperBound, by: step) {
+                    let ns = Swift.min(step, images.upperBound - n0), columns = ns * plane
+                    for group in 0..<groups {
+                        // dy for these images and the group's channels as an [ocg, columns] matrix:
+                        // for one image, its block of dy as it lies.
+                        let block = dy + (n0 * outChannels + group * ocg) * plane
+                        if ns > 1 {
+                            for o in 0..<ocg {
+                                for n in 0..<ns {
+                                    (gathered + (o * ns + n) * plane).update(from: block + (n * outChannels + o) * plane, count: plane)
+                                }
                             }
                         }
-                    }
-                    let mat = ns > 1 ? UnsafePointer(gathered) : block
-                    if let weightSum {
-                        if split {
-                            unfold(x, g, channels: group * cg, images: n0, count: ns, rows: 0..<k, into: cols)
-                        } else {
-                            im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
+                        let mat = ns > 1 ? UnsafePointer(gathered) : block
+                        if let weightSum {
+                            if split {
+                                unfold(x, g, channels: group * cg, images: n0, count: ns, rows: 0..<k, into: cols)
+                            } else {
+                                im2col(x, g, channels: group * cg, count: cg, images: n0, count: ns, into: cols)
+                            }
+                            Gemm.sgemm(transposeA: false, transposeB: true, m: ocg, n: k, k: columns,
+                                       a: mat, lda: columns, b: cols, ldb: columns, beta: n0 == images.lowerBound ? 0 : 1,
+                                       c: weightSum + group * ocg * k, ldc: k, splitOverCores: !split)
                         }
-                        Gemm.sgemm(transposeA: false, transposeB: true, m: ocg, n: k, k: columns,
-                                   a: mat, lda: columns, b: cols, ldb: columns, beta: n0 == images.lowerBound ? 0 : 1,
-                                   c: weightSum + group * ocg * k, ldc: k, splitOverCores: !split)
-                    }
-                    if let dx {
-                        Gemm.sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: ocg,
-                                   a: w + group * ocg * k, lda: k, b: mat, ldb: columns, c: cols, ldc: columns,
-                                   splitOverCores: !split)
-                        if split {
-                            fold(cols, g, channels: group * cg, count: cg, images: n0, count: ns, only: 0..<ns, into: dx)
-                        } else {
-                            col2im(cols, g, channels: group * cg, count: cg, images: n0, count: ns, into: dx)
+                        if let dx {
+                            Gemm.sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: ocg,
+                                       a: w + group * ocg * k, lda: k, b: mat, ldb: columns, c: cols, ldc: columns,
+                                       splitOverCores: !split)
+                            if split {
+                                fold(cols, g, channels: group * cg, count: cg, images: n0, count: ns, only: 0..<ns, into: dx)
+                            } else {
+                                col2im(cols, g, channels: group * cg, count: cg, images: n0, count: ns, into: dx)
+                            }
                         }
                     }
                 }
             }
         }
-        if let dw, chunks > 1 {
-            for chunk in 1..<chunks {
-                let partial = partials + (chunk - 1) * weightCount
-                for i in 0..<weightCount { dw[i] += partial[i] }
-            }
+        if !sums.isEmpty && leaves.count > 1 {
+            HalvingTree.combine(sums, length: weightCount, count: g.batch, leaf: HalvingTree.imageLeaf)
         }
     }
 }

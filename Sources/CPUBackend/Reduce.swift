@@ -4,7 +4,8 @@ public enum ReduceFunction: Sendable, Hashable {
 }
 
 public enum Reduce {
-    /// `output[o, i] = f(input[o, 0..<length, i])`.
+    /// `output[o, i] = f(input[o, 0..<length, i])`. Sums of more than `HalvingTree.reductionLeaf`
+    /// rows (inner > 1) add them in the halving tree's shape.
     ///
     /// Shape: input `[outer, length, inner]` (contiguous), output `[outer, inner]`.
     public static func reduce(
@@ -15,7 +16,12 @@ public enum Reduce {
             for o in rows {
                 let x = input + o * length * inner
                 let y = output + o * inner
-                if inner == 1 {
+                if f == .sum && inner > 1 && length > HalvingTree.reductionLeaf {
+                    // Sums of many rows (over a batch: bias gradients) in the tree's fixed shape.
+                    HalvingTree.sum(count: length, leaf: HalvingTree.reductionLeaf, length: inner, into: y) { rows, out in
+                        reduceRows(f, x + rows.lowerBound * inner, rows.count, inner, out)
+                    }
+                } else if inner == 1 {
                     y[0] = reduceContiguous(f, x, length)
                 } else {
                     reduceRows(f, x, length, inner, y)

@@ -41,28 +41,30 @@ public final class DistributedDataParallel: @unchecked Sendable {
     private let inFlight = DispatchGroup()
 
     // One step's state. The hooks run on the thread calling `backward`; the communication thread
-    // writes `reduced`, `total` and `lossSum`, read after `inFlight.wait()`.
+    // writes `reduced` and `lossSum`, read after `inFlight.wait()`.
     private var gradients: [Tensor?]
     private var readyCounts: [Int]
     private var nextLaunch = 0
-    private var localExtras: [Float] = [0, 0]
+    /// This rank's share of the step's examples (its gradients' weight), and its loss times that.
+    private var share: Float = 0, weightedLoss: Float = 0
     private var reduced: [Tensor?]
     private var total: Float = 1, lossSum: Float = 0
-    private var communicationSeconds = 0.0
 
-    /// Time spent in the gradient all-reduces, and how much of it the step waited for.
+    /// How long the steps waited for the gradient all-reduce.
     public struct Statistics: Sendable {
         /// Steps synchronized so far.
         public var steps = 0
-        /// Seconds the communication thread spent packing, all-reducing and unpacking gradients.
-        public var communicationSeconds = 0.0
-        /// Seconds `backward` waited for communication after its walk ended.
+        /// Seconds from the end of each step's backward walk until its gradients were averaged:
+        /// the communication the step paid for (with `overlap`, what backward did not hide).
         public var exposedSeconds = 0.0
-        /// The share of communication time hidden behind backward: 1 − exposed / communication.
-        public var hiddenFraction: Double {
-            communicationSeconds > 0 ? Swift.max(0, 1 - exposedSeconds / communicationSeconds) : 0
-        }
         public init() {}
+
+        /// The share of the all-reduce hidden behind backward, given what the all-reduce of one
+        /// step costs alone (`timeAllReduce`): 1 − exposed / (steps × that).
+        public func hiddenFraction(serialSecondsPerStep: Double) -> Double {
+            guard steps > 0, serialSecondsPerStep > 0 else { return 0 }
+            return Swift.min(1, Swift.max(0, 1 - exposedSeconds / (Double(steps) * serialSecondsPerStep)))
+        }
     }
     public private(set) var statistics = Statistics()
 
@@ -168,12 +170,16 @@ public final class DistributedDataParallel: @unchecked Sendable {
         return finish()
     }
 
+    /// Resets the step's state, and learns the step's example count over all ranks (one small
+    /// all-reduce, before backward starts), so that each bucket is packed already weighted: for an
+    /// even split the weight is 1/2, 1/4..., exact, and the sum is the one-process gradient's bits.
     private func begin(examples: Int, loss: Float) {
         for i in gradients.indices { (gradients[i], reduced[i]) = (nil, nil) }
         for b in readyCounts.indices { readyCounts[b] = 0 }
         nextLaunch = 0
-        localExtras = examples > 0 ? [Float(examples), loss * Float(examples)] : [0, 0]
-        communicationSeconds = 0
+        total = communicator.allReduce([Float(examples)])[0]
+        share = total > 0 ? Float(examples) / total : 0
+        weightedLoss = examples > 0 ? loss * share : 0
     }
 
     /// A parameter's gradient is complete: launch every bucket, in order, that now is.
@@ -187,29 +193,27 @@ public final class DistributedDataParallel: @unchecked Sendable {
     }
 
     private func finish() -> Float {
+        let start = MonotonicClock.now()
         while nextLaunch < buckets.count {
             launch(nextLaunch)
             nextLaunch += 1
         }
-        let start = MonotonicClock.now()
         inFlight.wait()
         statistics.exposedSeconds += MonotonicClock.now() - start
-        statistics.communicationSeconds += communicationSeconds
         statistics.steps += 1
         for (i, p) in parameters.enumerated() { p.grad = reduced[i] }
-        return total > 0 ? lossSum / total : .nan
+        return total > 0 ? lossSum : .nan
     }
 
-    /// Packs bucket `b` (each gradient times this rank's example count; a gradient that did not
-    /// come, zeros), all-reduces it on the communication thread, and unpacks the sum divided by
-    /// the total example count. Bucket 0, reduced first, carries the counts and loss sums.
+    /// Packs bucket `b` (each gradient times this rank's share of the examples; a gradient that
+    /// did not come, zeros), all-reduces it on the communication thread, and unpacks the sum.
+    /// Bucket 0 also carries the weighted loss.
     private func launch(_ b: Int) {
         let bucket = buckets[b]
         let members = bucket.members.map { (index: $0, gradient: gradients[$0], shape: parameters[$0].shape) }
-        let extras = b == 0 ? localExtras : []
-        let weight = localExtras[0]
+        let extras = b == 0 ? [weightedLoss] : []
+        let weight = share
         queue.async(group: inFlight) { [self] in
-            let start = MonotonicClock.now()
             var buffer = [Float](repeating: 0, count: bucket.count + extras.count)
             buffer.withUnsafeMutableBufferPointer { flat in
                 for (member, offset) in zip(members, bucket.offsets) {
@@ -221,15 +225,36 @@ public final class DistributedDataParallel: @unchecked Sendable {
                 for (j, value) in extras.enumerated() { flat[bucket.count + j] = value }
                 communicator.allReduceSum(flat)
             }
-            if b == 0 { (total, lossSum) = (buffer[bucket.count], buffer[bucket.count + 1]) }
-            let scale = total > 0 ? 1 / total : 0
+            if b == 0 { lossSum = buffer[bucket.count] }
             for (member, offset) in zip(members, bucket.offsets) {
                 reduced[member.index] = Tensor(shape: member.shape) { dst in
-                    for j in 0..<dst.count { dst[j] = buffer[offset + j] * scale }
+                    _ = dst.update(fromContentsOf: buffer[offset..<offset + dst.count])
                 }
             }
-            communicationSeconds += MonotonicClock.now() - start
         }
+    }
+
+    /// Seconds one step's gradient all-reduce takes on its own (packing, reducing, unpacking
+    /// every bucket, nothing else running): the median over `repetitions`, each after a barrier.
+    /// The parameters' current gradients are used and left as they were. Every rank calls it.
+    public func timeAllReduce(repetitions: Int = 20) -> Double {
+        require(repetitions > 0, "timeAllReduce: repetitions must be positive, got \(repetitions)")
+        let kept = parameters.map(\.grad)
+        defer { for (p, g) in zip(parameters, kept) { p.grad = g } }
+        var times: [Double] = []
+        for _ in 0..<repetitions {
+            begin(examples: 1, loss: 0)
+            for i in gradients.indices { gradients[i] = kept[i] }
+            communicator.barrier()
+            let start = MonotonicClock.now()
+            while nextLaunch < buckets.count {
+                launch(nextLaunch)
+                nextLaunch += 1
+            }
+            inFlight.wait()
+            times.append(MonotonicClock.now() - start)
+        }
+        return times.sorted()[times.count / 2]
     }
 }
 

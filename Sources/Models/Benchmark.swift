@@ -100,7 +100,8 @@ public enum Benchmark {
     /// Data-parallel training speed: zoo model `name` (Adam 1e-3, no dropout, seed 0) trained for
     /// one epoch of `data` (or its first `steps` steps) with global batch `batchSize` over
     /// `communicator`'s ranks, every rank timing its steps. Reports images per second over all
-    /// ranks and how much of the gradient all-reduce backward hid. Run it with one rank and with
+    /// ranks, the time the steps waited for the gradient all-reduce (`exposed`), what one step's
+    /// all-reduce costs alone, and the share of it backward hid. Run it with one rank and with
     /// several (and without MPI, on more threads) to compare.
     public static func dataParallel(_ name: String, data: FashionMNIST, communicator: any Communicator, batchSize: Int,
                                     steps: Int?, overlap: Bool) throws -> [String: Any] {
@@ -117,13 +118,14 @@ public enum Benchmark {
         // The slowest rank's time is the job's.
         let slowest = Double(communicator.allGather(Tensor([Float(seconds[0])])).scalars.max()!)
         let statistics = model.distributed?.statistics ?? DistributedDataParallel.Statistics()
+        let serial = model.distributed?.timeAllReduce() ?? 0
         return [
             "benchmark": "ddp", "model": name, "ranks": communicator.size, "threads_per_rank": Backend.coreCount,
             "batch_size": batchSize, "examples": x.shape[0], "epoch_seconds": slowest,
             "images_per_second": Double(x.shape[0]) / slowest, "train_loss": history["loss"].last ?? .nan,
             "overlap": overlap && communicator.size > 1, "buckets": model.distributed?.bucketCount ?? 0,
-            "allreduce_seconds": statistics.communicationSeconds, "exposed_allreduce_seconds": statistics.exposedSeconds,
-            "hidden_allreduce_fraction": statistics.hiddenFraction, "backend": Backend.blasName,
+            "allreduce_seconds_per_step": serial, "exposed_allreduce_seconds": statistics.exposedSeconds,
+            "hidden_allreduce_fraction": statistics.hiddenFraction(serialSecondsPerStep: serial), "backend": Backend.blasName,
         ]
     }
 }

@@ -62,12 +62,13 @@ extension Op {
                 return [g * mask / mask.sum(along: reducedAxes(x.shape, y.shape), keepingDims: true)]
             }
         case .matmul(let a, let b, let tA, let tB):
-            // C = A B: dA = G Bᵀ, dB = Aᵀ G; the transposed forms follow from Cᵀ = Bᵀ Aᵀ.
-            let mm = Kernels.matmul
+            // C = A B: dA = G Bᵀ, dB = Aᵀ G; the transposed forms follow from Cᵀ = Bᵀ Aᵀ. A dB
+            // that sums over A's rows (a weight gradient over a batch) sums in a fixed tree.
+            let mm = Kernels.matmul, overRows = Kernels.matmulSummingRows
             let da: () -> Tensor, db: () -> Tensor
             switch (tA, tB) {
-            case (false, false): (da, db) = ({ mm(g, b, false, true) }, { mm(a, g, true, false) })
-            case (false, true): (da, db) = ({ mm(g, b, false, false) }, { mm(g, a, true, false) })
+            case (false, false): (da, db) = ({ mm(g, b, false, true) }, { overRows(a, g) })
+            case (false, true): (da, db) = ({ mm(g, b, false, false) }, { overRows(g, a) })
             case (true, false): (da, db) = ({ mm(b, g, false, true) }, { mm(a, g, false, false) })
             case (true, true): (da, db) = ({ mm(b, g, true, true) }, { mm(g, a, true, true) })
             }
