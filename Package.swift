@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Models", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "CPUBackend", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),

@@ -119,13 +119,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         if code != 0 { abort("rank \(rank): MPI \(name) failed with error code \(code)") }
     }
 
-    /// A thread that ends the job when a collective waits past `timeout`.
+    /// A thread that ends the job when a collective waits past `timeout`. A wake much later
+    /// than asked means this process itself was stopped (SIGSTOP, a suspended terminal): that
+    /// round is skipped, so that a process let go again does not blame the others.
     private func startWatchdog() {
+        let interval = Swift.min(1, timeout / 4)
         let thread = Thread { [unowned self] in
+            var lastWake = MonotonicClock.now()
             while true {
-                Thread.sleep(forTimeInterval: Swift.min(1, self.timeout / 4))
+                Thread.sleep(forTimeInterval: interval)
+                let now = MonotonicClock.now()
+                defer { lastWake = now }
+                guard now - lastWake < 3 * interval + 0.5 else { continue }
                 guard let (name, number, since) = self.watch.current() else { continue }
-                let waited = MonotonicClock.now() - since
+                let waited = now - since
                 guard waited > self.timeout else { continue }
                 let others = self.size == 2 ? "rank \(1 - self.rank) has stopped or hangs"
                                             : "another of the \(self.size) ranks has stopped or hangs"

@@ -1,3 +1,4 @@
+import CPUBackend
 import Datasets
 @testable import Distributed
 import Foundation
@@ -97,6 +98,27 @@ func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
     }
 }
 
+@Suite struct HalvingTreeTests {
+    @Test func leavesHalveTheRange() {
+        #expect(HalvingTree.leaves(of: 112, leaf: 32) == [0..<28, 28..<56, 56..<84, 84..<112])
+        #expect(HalvingTree.leaves(of: 33, leaf: 32) == [0..<16, 16..<33])
+        #expect(HalvingTree.leaves(of: 5, leaf: 32) == [0..<5])
+    }
+
+    /// The sum over a range equals the sum of its two halves' sums, bit for bit: two processes
+    /// holding a half each get one process's result.
+    @Test(arguments: [128, 112, 100, 72]) func aSumIsTheSumOfItsHalves(_ n: Int) {
+        var g = RandomGenerator(seed: UInt64(n))
+        let x = Tensor.normal([n, 7], using: &g) * 1000
+        let whole = x.sum(along: 0).scalars
+        let halves = (x[0..<(n / 2)].sum(along: 0) + x[(n / 2)..<n].sum(along: 0)).scalars
+        #expect(whole == halves)
+        // A running sum down the rows rounds differently: the tree is what makes them agree.
+        let running = (0..<7).map { j in (0..<n).reduce(Float(0)) { $0 + x.scalars[$1 * 7 + j] } }
+        #expect(running != whole || n <= HalvingTree.reductionLeaf)
+    }
+}
+
 @Suite struct ShardTests {
     @Test func shardsPartitionEveryBatch() {
         let x = Tensor((0..<23).map(Float.init), shape: [23, 1]), y = Tensor(integers: Array(0..<23))
@@ -139,6 +161,40 @@ func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
         }
         // The ranks started from different initial weights: rank 0's were broadcast.
         #expect(maxDifference(trainMLP(nil, batchSize: batchSize, epochs: 1).weights, single.weights) > 1e-3)
+    }
+
+    @Test func anEvenSplitOfABatchOverSixtyFourGivesTheSameBits() {
+        // 200 examples in batches of 128 and 72: halves of 64 and 36, nodes of every batch sum's tree.
+        let single = trainMLP(nil, batchSize: 128, epochs: 3)
+        let parallel = onRanks(2) { trainMLP($0, batchSize: 128, epochs: 3) }
+        #expect(parallel[0].weights == single.weights)
+        #expect(parallel[1].weights == single.weights)
+        // The logged loss is a mean of two half-batch means: the same to the last bit or so.
+        for (a, b) in zip(parallel[0].history["loss"], single.history["loss"]) { #expect(abs(a - b) <= 1e-6 * abs(b)) }
+    }
+
+    @Test func aConvolutionalNetworkSplitInTwoGivesTheSameGradients() {
+        @Sendable func network() -> Sequential {
+            Random.withSeed(4) {
+                Sequential {
+                    Conv2D(1, 4, kernelSize: 3, padding: .same); ReLU(); MaxPool2D(2); Flatten()
+                    Linear(4 * 4 * 4, 8); ReLU(); Linear(8, 3)
+                }
+            }
+        }
+        var g = RandomGenerator(seed: 2)
+        let x = Tensor.uniform([96, 1, 8, 8], using: &g), y = Tensor(integers: (0..<96).map { $0 % 3 })
+        let whole = network()
+        crossEntropy(logits: whole(x), labels: y).backward()
+        let halves = onRanks(2) { c -> [[Float]] in
+            let net = network()
+            let ddp = DistributedDataParallel(net, communicator: c)
+            let rows = c.rank * 48..<(c.rank + 1) * 48
+            ddp.backward(crossEntropy(logits: net(x[rows]), labels: y[rows]), examples: 48)
+            return net.parameters.map { $0.grad!.scalars }
+        }
+        #expect(halves[0] == whole.parameters.map { $0.grad!.scalars })
+        #expect(halves[1] == halves[0])
     }
 
     @Test func withoutOverlapAndInOneBucketTheStepsAreTheSame() {
