@@ -33,8 +33,9 @@ public final class DistributedDataParallel: @unchecked Sendable {
     public let parameters: [Parameter]
     /// Every parameter and buffer, broadcast from rank 0.
     private let allParameters: [Parameter]
-    /// Whether buckets are reduced during backward (true) or all after it.
-    public let overlap: Bool
+    /// Whether buckets are reduced during backward (true) or all after it; every rank must
+    /// have the same setting.
+    public var overlap: Bool
     private let buckets: [Bucket]
     private let bucketOf: [Int]
     private let queue = DispatchQueue(label: "DistributedDataParallel.communication")
@@ -59,12 +60,8 @@ public final class DistributedDataParallel: @unchecked Sendable {
         public var exposedSeconds = 0.0
         public init() {}
 
-        /// The share of the all-reduce hidden behind backward, given what the all-reduce of one
-        /// step costs alone (`timeAllReduce`): 1 − exposed / (steps × that).
-        public func hiddenFraction(serialSecondsPerStep: Double) -> Double {
-            guard steps > 0, serialSecondsPerStep > 0 else { return 0 }
-            return Swift.min(1, Swift.max(0, 1 - exposedSeconds / (Double(steps) * serialSecondsPerStep)))
-        }
+        /// `exposedSeconds` per step (0 before the first).
+        public var exposedSecondsPerStep: Double { steps > 0 ? exposedSeconds / Double(steps) : 0 }
     }
     public private(set) var statistics = Statistics()
 

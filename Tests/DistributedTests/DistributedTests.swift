@@ -240,7 +240,6 @@ func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
             return ddp.statistics
         }
         #expect(stats.allSatisfy { $0.steps == 3 && $0.exposedSeconds > 0 })
-        #expect(stats[0].hiddenFraction(serialSecondsPerStep: stats[0].exposedSeconds / 3) == 0)
-        #expect(abs(stats[0].hiddenFraction(serialSecondsPerStep: stats[0].exposedSeconds / 1.5) - 0.5) < 1e-9)
+        #expect(stats[0].exposedSecondsPerStep == stats[0].exposedSeconds / 3)
     }
 }
