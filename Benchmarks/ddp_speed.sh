@@ -8,8 +8,8 @@ set -euo pipefail
 binary=${1:?usage: ddp_speed.sh BINARY [MODEL] [ROUNDS]}
 model=${2:-cnn}
 rounds=${3:-2}
-mpirun=(mpirun --oversubscribe -np 2 -x DEEPLEARN_THREADS=1)
-[ "$(id -u)" = 0 ] && mpirun=(mpirun --allow-run-as-root --oversubscribe -np 2 -x DEEPLEARN_THREADS=1)
+mpirun=(mpirun -np 2 -x DEEPLEARN_THREADS=1)
+[ "$(id -u)" = 0 ] && mpirun=(mpirun --allow-run-as-root -np 2 -x DEEPLEARN_THREADS=1)
 tag() { sed "s/^{/{\"config\":\"$1\",\"round\":$2,/"; }
 for round in $(seq 1 "$rounds"); do
     DEEPLEARN_THREADS=1 "$binary" bench ddp --model "$model" --json | tag "1 rank x 1 thread" "$round"

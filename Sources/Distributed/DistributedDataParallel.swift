@@ -142,14 +142,17 @@ public final class DistributedDataParallel: @unchecked Sendable {
 
     /// `loss.backward()` with every trainable parameter's gradient then the average over all
     /// ranks, each rank weighing by `examples`, its share of the step's examples (1 on every rank:
-    /// the plain mean over ranks). Every rank calls it once per step.
+    /// the plain mean over ranks). Every rank calls it once per step. `totalExamples`, the sum of
+    /// `examples` over the ranks, saves a small all-reduce when the caller knows it (as `fit`
+    /// does: the batch size); every rank must pass it or none.
     ///
     /// Returns the mean of `loss` (a scalar) over the ranks, weighted the same way: the loss of
     /// the whole step's batch.
     @discardableResult
-    public func backward(_ loss: Tensor, examples: Int = 1) -> Float {
-        require(examples >= 0, "DistributedDataParallel.backward: examples must be >= 0, got \(examples)")
-        begin(examples: examples, loss: loss.scalar)
+    public func backward(_ loss: Tensor, examples: Int = 1, totalExamples: Int? = nil) -> Float {
+        require(examples >= 0 && (totalExamples.map { $0 >= examples } ?? true),
+                "DistributedDataParallel.backward: examples \(examples) must be >= 0 and at most totalExamples \(totalExamples ?? 0)")
+        begin(examples: examples, total: totalExamples, loss: loss.scalar)
         for (i, p) in parameters.enumerated() {
             p.value.postAccumulateGradientHook = overlap ? { [unowned self] g in self.ready(i, g) } : nil
         }
@@ -163,18 +166,19 @@ public final class DistributedDataParallel: @unchecked Sendable {
     /// average of the others' gradients. Returns the step's loss, as `backward` does.
     @discardableResult
     public func backwardWithoutExamples() -> Float {
-        begin(examples: 0, loss: 0)
+        begin(examples: 0, total: nil, loss: 0)
         return finish()
     }
 
-    /// Resets the step's state, and learns the step's example count over all ranks (one small
-    /// all-reduce, before backward starts), so that each bucket is packed already weighted: for an
-    /// even split the weight is 1/2, 1/4..., exact, and the sum is the one-process gradient's bits.
-    private func begin(examples: Int, loss: Float) {
+    /// Resets the step's state, and learns the step's example count over all ranks (given, or
+    /// one small all-reduce before backward starts), so that each bucket is packed already
+    /// weighted: for an even split the weight is 1/2, 1/4..., exact, and the sum is the
+    /// one-process gradient's bits.
+    private func begin(examples: Int, total given: Int?, loss: Float) {
         for i in gradients.indices { (gradients[i], reduced[i]) = (nil, nil) }
         for b in readyCounts.indices { readyCounts[b] = 0 }
         nextLaunch = 0
-        total = communicator.allReduce([Float(examples)])[0]
+        total = given.map(Float.init) ?? communicator.allReduce([Float(examples)])[0]
         share = total > 0 ? Float(examples) / total : 0
         weightedLoss = examples > 0 ? loss * share : 0
     }
@@ -211,6 +215,15 @@ public final class DistributedDataParallel: @unchecked Sendable {
         let extras = b == 0 ? [weightedLoss] : []
         let weight = share
         queue.async(group: inFlight) { [self] in
+            if extras.isEmpty, members.count == 1, let g = members[0].gradient {
+                // One parameter: weighted into a tensor of its own, reduced where it lies.
+                var own = Tensor(shape: g.shape) { dst in
+                    g.withUnsafeBufferPointer { src in for j in 0..<src.count { dst[j] = src[j] * weight } }
+                }
+                own.withUnsafeMutableBufferPointer { communicator.allReduceSum($0) }
+                reduced[members[0].index] = own
+                return
+            }
             var buffer = [Float](repeating: 0, count: bucket.count + extras.count)
             buffer.withUnsafeMutableBufferPointer { flat in
                 for (member, offset) in zip(members, bucket.offsets) {
@@ -240,7 +253,7 @@ public final class DistributedDataParallel: @unchecked Sendable {
         defer { for (p, g) in zip(parameters, kept) { p.grad = g } }
         var times: [Double] = []
         for _ in 0..<repetitions {
-            begin(examples: 1, loss: 0)
+            begin(examples: 1, total: communicator.size, loss: 0)
             for i in gradients.indices { gradients[i] = kept[i] }
             communicator.barrier()
             let start = MonotonicClock.now()

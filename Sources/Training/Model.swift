@@ -55,6 +55,8 @@ public final class Model {
 
     /// Data-parallel training over several processes, set by `distribute(over:)`.
     public private(set) var distributed: DistributedDataParallel?
+    /// The examples of the current batch over all ranks, set by `fit`'s loop when distributed.
+    private var globalBatchExamples: Int?
 
     /// Whether this process prints progress and runs the callbacks that write files: always,
     /// except on the ranks other than 0 of a distributed run.
@@ -134,7 +136,7 @@ public final class Model {
         optimizer.zeroGrad()
         let value: Float
         if let distributed {
-            value = distributed.backward(loss, examples: examples)
+            value = distributed.backward(loss, examples: examples, totalExamples: globalBatchExamples)
         } else {
             loss.backward()
             value = loss.scalar
@@ -286,6 +288,8 @@ public final class Model {
             var sums: [String: Double] = [:], seen = 0
             func means() -> [String: Float] { sums.mapValues { Float($0 / Double(Swift.max(seen, 1))) } }
             for (batch, (bx, stored)) in loader.enumerated() {
+                if communicator != nil { globalBatchExamples = Swift.min(batchSize, loader.exampleCount - batch * batchSize) }
+                defer { globalBatchExamples = nil }
                 let losses = step(bx, stored)
                 let n = bx.shape[0]
                 for (key, value) in losses { sums[key, default: 0] += Double(value) * Double(n) }
