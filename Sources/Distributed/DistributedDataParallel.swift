@@ -38,7 +38,7 @@ public final class DistributedDataParallel: @unchecked Sendable {
     public var overlap: Bool
     private let buckets: [Bucket]
     private let bucketOf: [Int]
-    private let queue = DispatchQueue(label: "DistributedDataParallel.communication")
+    private let queue = CommunicationThread()
     private let inFlight = DispatchGroup()
 
     // One step's state. The hooks run on the thread calling `backward`; the communication thread
@@ -214,7 +214,9 @@ public final class DistributedDataParallel: @unchecked Sendable {
         let members = bucket.members.map { (index: $0, gradient: gradients[$0], shape: parameters[$0].shape) }
         let extras = b == 0 ? [weightedLoss] : []
         let weight = share
-        queue.async(group: inFlight) { [self] in
+        inFlight.enter()
+        queue.run { [self] in
+            defer { inFlight.leave() }
             if extras.isEmpty, members.count == 1, let g = members[0].gradient {
                 // One parameter: weighted into a tensor of its own, reduced where it lies.
                 var own = Tensor(shape: g.shape) { dst in
@@ -274,5 +276,54 @@ enum MonotonicClock {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
+
+/// The thread the gradient all-reduces run on, in the order they are handed over. It runs at the
+/// lowest priority (nice 19): on a rank whose cores are all computing, its packing and MPI's
+/// busy wait for the other ranks take only what backward leaves idle, instead of half a core
+/// (measured: the overlapped epoch was 5% slower than the serial one at normal priority).
+final class CommunicationThread: @unchecked Sendable {
+    /// What the thread shares with its owner; the thread holds it, not the owner, and ends
+    /// when the owner goes.
+    private final class Work: @unchecked Sendable {
+        let condition = NSCondition()
+        var items: [() -> Void] = []
+        var finished = false
+    }
+    private let work = Work()
+
+    init() {
+        let thread = Thread { [work] in
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)   // Linux: this thread only
+            while true {
+                work.condition.lock()
+                while work.items.isEmpty && !work.finished { work.condition.wait() }
+                if work.items.isEmpty {
+                    work.condition.unlock()
+                    return
+                }
+                let next = work.items.removeFirst()
+                work.condition.unlock()
+                next()
+            }
+        }
+        thread.name = "DistributedDataParallel communication"
+        thread.start()
+    }
+
+    deinit {
+        work.condition.lock()
+        work.finished = true
+        work.condition.signal()
+        work.condition.unlock()
+    }
+
+    /// Runs `body` on the thread after everything handed over before it.
+    func run(_ body: @escaping () -> Void) {
+        work.condition.lock()
+        work.items.append(body)
+        work.condition.signal()
+        work.condition.unlock()
     }
 }
