@@ -19,10 +19,10 @@ import TensorCore
 ///
 /// ```swift
 /// let ddp = DistributedDataParallel(network, communicator: try MPICommunicator.world())
-/// let loss = crossEntropy(network(x), y)   // x: this rank's share of the batch
+/// let loss = crossEntropy(logits: network(x), labels: y)   // x: this rank's share of the batch
 /// optimizer.zeroGrad()
 /// ddp.backward(loss, examples: x.shape[0])
-/// optimizer.step()                         // the same step on every rank
+/// optimizer.step()                                          // the same step on every rank
 /// ```
 ///
 /// Batch normalization uses each rank's own batch statistics (PyTorch's default without
