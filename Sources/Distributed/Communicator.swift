@@ -35,10 +35,7 @@ extension Communicator {
 
     /// `tensor` summed (or averaged) over the ranks. Shape: that of `tensor`.
     public func allReduce(_ tensor: Tensor, _ operation: ReduceOperation = .sum) -> Tensor {
-        var values = tensor.detached().scalars
-        values.withUnsafeMutableBufferPointer { allReduceSum($0) }
-        if operation == .mean { values = values.map { $0 / Float(size) } }
-        return Tensor(values, shape: tensor.shape)
+        Tensor(allReduce(tensor.detached().scalars, operation), shape: tensor.shape)
     }
 
     /// The element-wise sums over the ranks of `values`.
@@ -56,6 +53,12 @@ extension Communicator {
         return Tensor(values, shape: tensor.shape)
     }
 
+    /// Stops unless `result` holds `size` contributions: `allGather`'s precondition.
+    func requireGatherSizes(_ contribution: UnsafeBufferPointer<Float>, _ result: UnsafeMutableBufferPointer<Float>) {
+        require(result.count == contribution.count * size,
+                "allGather: result holds \(result.count) elements, expected \(contribution.count * size)")
+    }
+
     /// Every rank's `tensor` stacked in rank order: shape `[size] + tensor.shape`.
     public func allGather(_ tensor: Tensor) -> Tensor {
         let values = tensor.detached().scalars
@@ -63,7 +66,6 @@ extension Communicator {
         values.withUnsafeBufferPointer { send in result.withUnsafeMutableBufferPointer { allGather(send, into: $0) } }
         return Tensor(result, shape: Shape([size] + tensor.shape.dimensions))
     }
-
 }
 
 /// A group of one process: every collective returns its input. What a run without
@@ -75,7 +77,7 @@ public final class SingleProcessCommunicator: Communicator {
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {}
     public func allGather(_ contribution: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>) {
-        require(result.count == contribution.count, "allGather: result holds \(result.count) elements, expected \(contribution.count)")
+        requireGatherSizes(contribution, result)
         _ = result.initialize(from: contribution)
     }
     public func barrier() {}
@@ -161,7 +163,7 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
     }
 
     public func allGather(_ contribution: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>) {
-        require(result.count == contribution.count * size, "allGather: result holds \(result.count) elements, expected \(contribution.count * size)")
+        requireGatherSizes(contribution, result)
         exchange(Array(contribution)) { slots in
             for (r, slot) in slots.enumerated() {
                 for i in 0..<slot.count { result[r * contribution.count + i] = slot[i] }

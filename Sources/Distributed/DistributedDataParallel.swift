@@ -187,20 +187,28 @@ public final class DistributedDataParallel: @unchecked Sendable {
     private func ready(_ index: Int, _ gradient: Tensor) {
         gradients[index] = gradient
         readyCounts[bucketOf[index]] += 1
-        while nextLaunch < buckets.count && readyCounts[nextLaunch] == buckets[nextLaunch].members.count {
+        launchBuckets(all: false)
+    }
+
+    /// Launches, in order, the buckets not launched yet: while each has all its gradients, or
+    /// (`all`) every one.
+    private func launchBuckets(all: Bool) {
+        while nextLaunch < buckets.count && (all || readyCounts[nextLaunch] == buckets[nextLaunch].members.count) {
             launch(nextLaunch)
             nextLaunch += 1
         }
     }
 
-    private func finish() -> Float {
-        let start = MonotonicClock.now()
-        while nextLaunch < buckets.count {
-            launch(nextLaunch)
-            nextLaunch += 1
-        }
+    /// Launches the buckets left and waits until every bucket is reduced.
+    private func reduceRemaining() {
+        launchBuckets(all: true)
         inFlight.wait()
-        statistics.exposedSeconds += MonotonicClock.now() - start
+    }
+
+    private func finish() -> Float {
+        let start = ContinuousClock.now
+        reduceRemaining()
+        statistics.exposedSeconds += (ContinuousClock.now - start).inSeconds
         statistics.steps += 1
         for (i, p) in parameters.enumerated() { p.grad = reduced[i] }
         return total > 0 ? lossSum : .nan
@@ -258,24 +266,11 @@ public final class DistributedDataParallel: @unchecked Sendable {
             begin(examples: 1, total: communicator.size, loss: 0)
             for i in gradients.indices { gradients[i] = kept[i] }
             communicator.barrier()
-            let start = MonotonicClock.now()
-            while nextLaunch < buckets.count {
-                launch(nextLaunch)
-                nextLaunch += 1
-            }
-            inFlight.wait()
-            times.append(MonotonicClock.now() - start)
+            let start = ContinuousClock.now
+            reduceRemaining()
+            times.append((ContinuousClock.now - start).inSeconds)
         }
         return times.sorted()[times.count / 2]
-    }
-}
-
-/// A monotonic clock in seconds.
-enum MonotonicClock {
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
 

@@ -25,7 +25,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private let mpi: Library
     /// One collective at a time, in the order they were asked for (MPI_THREAD_SERIALIZED).
     private let lock = NSLock()
-    /// What is being waited for and since when (a monotonic clock), for the watchdog.
+    /// What is being waited for and since when, for the watchdog.
     private let watch = Watch()
 
     /// Why the communicator cannot be made.
@@ -82,7 +82,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     public func allGather(_ contribution: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>) {
-        require(result.count == contribution.count * size, "allGather: result holds \(result.count) elements, expected \(contribution.count * size)")
+        requireGatherSizes(contribution, result)
         collective("all-gather", count: result.count) {
             mpi.allgather(contribution.baseAddress, Int32(contribution.count), mpi.float, result.baseAddress,
                           Int32(contribution.count), mpi.float, mpi.world)
@@ -125,14 +125,14 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private func startWatchdog() {
         let interval = Swift.min(1, timeout / 4)
         let thread = Thread { [unowned self] in
-            var lastWake = MonotonicClock.now()
+            var lastWake = ContinuousClock.now
             while true {
                 Thread.sleep(forTimeInterval: interval)
-                let now = MonotonicClock.now()
+                let now = ContinuousClock.now
                 defer { lastWake = now }
-                guard now - lastWake < 3 * interval + 0.5 else { continue }
+                guard (now - lastWake).inSeconds < 3 * interval + 0.5 else { continue }
                 guard let (name, number, since) = self.watch.current() else { continue }
-                let waited = now - since
+                let waited = (now - since).inSeconds
                 guard waited > self.timeout else { continue }
                 let others = self.size == 2 ? "rank \(1 - self.rank) has stopped or hangs"
                                             : "another of the \(self.size) ranks has stopped or hangs"
@@ -147,11 +147,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// The collective in flight, read by the watchdog thread.
     private final class Watch: @unchecked Sendable {
         private let lock = NSLock()
-        private var name: String?, since = 0.0, count = 0, stopped = false
+        private var name: String?, since = ContinuousClock.now, count = 0, stopped = false
 
         func begin(_ name: String) {
             lock.lock(); defer { lock.unlock() }
-            (self.name, since) = (name, MonotonicClock.now())
+            (self.name, since) = (name, ContinuousClock.now)
             count += 1
         }
         func end() {
@@ -162,7 +162,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             (name, stopped) = (nil, true)
         }
-        func current() -> (String, Int, Double)? {
+        func current() -> (String, Int, ContinuousClock.Instant)? {
             lock.lock(); defer { lock.unlock() }
             return stopped ? nil : name.map { ($0, count, since) }
         }

@@ -24,8 +24,7 @@ public enum Benchmark {
         let clock = ContinuousClock()
         var times: [Double] = []
         for _ in 0..<runs {
-            let d = clock.measure(body)
-            times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+            times.append(clock.measure(body).inSeconds)
         }
         times.sort()
         return times[times.count / 2]

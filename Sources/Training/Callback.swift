@@ -195,7 +195,6 @@ public final class EpochTimer: Callback {
     public func onEpochBegin(_ epoch: Int, model: Model) { start = .now }
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) {
-        let d = ContinuousClock.now - start
-        report(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        report((ContinuousClock.now - start).inSeconds)
     }
 }

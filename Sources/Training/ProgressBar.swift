@@ -26,8 +26,7 @@ final class ProgressBar {
     }
 
     private var elapsed: Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        (ContinuousClock.now - start).inSeconds
     }
 
     private static func format(_ logs: [String: Float]) -> String {
