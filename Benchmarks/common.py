@@ -2,6 +2,7 @@
 line a command prints last."""
 import gzip
 import json
+import os
 import statistics
 import subprocess
 import time
@@ -16,6 +17,18 @@ def idx(path):
     dims = raw[3]
     shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def fashion_mnist(directory, split):
+    """Fashion-MNIST's `split` ("train" or "t10k") from the IDX gz files in `directory`: images as
+    float32 [N, 784] scaled to [0, 1] (x / 255) and labels as int64 [N]. Exits with one line
+    naming the first missing file."""
+    paths = [os.path.join(directory, f"{split}-{kind}-ubyte.gz") for kind in ("images-idx3", "labels-idx1")]
+    for path in paths:
+        if not os.path.isfile(path):
+            raise SystemExit(f"error: Fashion-MNIST file not found: {path} (pass --data DIR)")
+    images = idx(paths[0]).reshape(-1, 784).astype(np.float32) / 255
+    return images, idx(paths[1]).astype(np.int64)
 
 
 def median_seconds(fn, runs, warmup=2):

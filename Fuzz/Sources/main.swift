@@ -84,6 +84,12 @@ let targets: [Target] = [
     Target(name: "lm", seeds: ["lstm.safetensors", "transformer.safetensors"], format: .safetensors) { file, _, _ in
         ["lm", "sample", "--checkpoint", file, "--length", "8", "--prompt", "a"]
     },
+    Target(name: "plotlog", seeds: ["log.csv"], format: .text) { file, _, scratch in
+        ["plot", "history", file, "--output", "\(scratch)/curves.png"]
+    },
+    Target(name: "filters", seeds: ["cnn.safetensors"], format: .safetensors) { file, _, scratch in
+        ["plot", "filters", "--checkpoint", file, "--output", "\(scratch)/filters.png"]
+    },
     Target(name: "text", seeds: ["text.txt"], format: .text) { file, _, scratch in
         ["lm", "train", "--text", file, "--steps", "1", "--width", "8", "--context", "8", "--batch-size", "2",
          "--eval-every", "0", "--output", "\(scratch)/lm.safetensors", "--json"]
@@ -398,6 +404,12 @@ func makeCorpus(_ directory: String) throws {
         Reshape([1, 28, 28]); Conv2D(1, 2, kernelSize: 3, padding: .same); ReLU(); MaxPool2D(4); Flatten(); Dropout(rate: 0.1); Linear(98, 10)
     }, to: "\(directory)/checkpoint/cnn.safetensors")
     try makeOptimizerSeed(directory)
+    // What plot reads: a CSVLogger log (with a missing value and a NaN) and the convolutional checkpoint.
+    let log = "epoch,accuracy,loss,lr,val_accuracy,val_loss\n0,0.5415,1.2864773,0.001,0.699,0.7554412\n"
+        + "1,0.7328333,0.7201033,0.00075,0.775,0.6203046\n2,0.7748333,0.62991565,,0.776,nan\n"
+    _ = fm.createFile(atPath: "\(directory)/plotlog/log.csv", contents: Data(log.utf8))
+    try? fm.removeItem(atPath: "\(directory)/filters/cnn.safetensors")
+    try fm.copyItem(atPath: "\(directory)/checkpoint/cnn.safetensors", toPath: "\(directory)/filters/cnn.safetensors")
     // A table of numbers, a category, a missing value and text labels, and a model trained on it.
     var rng = RandomGenerator(seed: 3)
     let sizes = Tensor.uniform([40], low: 1, high: 9, using: &rng).scalars

@@ -222,9 +222,17 @@ struct SummaryCommand: ParsableCommand {
         commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "mlp"
+    @Option(help: "Also draw the model's structure here: .svg or .png (boxes and arrows), .dot (Graphviz).") var graph: String?
+
+    func validate() throws {
+        if let graph, !["svg", "png", "dot", "gv"].contains((graph as NSString).pathExtension.lowercased()) {
+            throw ValidationError("--graph \(graph): the graph must end in .svg, .png or .dot")
+        }
+    }
 
     func run() {
         let network = orFail { try ModelZoo.make(model, dropout: try ModelZoo.recipe(for: model).dropout) }
         print(network.summary(inputShape: [784]))
+        if let graph { orFail { try ModelGraph(network, inputShape: [784]).write(to: graph) } }
     }
 }
