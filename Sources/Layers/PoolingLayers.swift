@@ -70,7 +70,8 @@ public final class AdaptiveAvgPool2D: Layer {
     public let outputSize: (Int, Int)
     public init(outputSize: (Int, Int)) { self.outputSize = outputSize }
 
-    static func averagingMatrix(from size: Int, to out: Int) -> Tensor {
+    /// `[out, size]`: row i averages inputs ⌊i·size/out⌋ ..< ⌈(i+1)·size/out⌉.
+    public static func averagingMatrix(from size: Int, to out: Int) -> Tensor {
         var m = [Float](repeating: 0, count: out * size)
         for i in 0..<out {
             let start = i * size / out, end = ((i + 1) * size + out - 1) / out

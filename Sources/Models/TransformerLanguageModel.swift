@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import Layers
 import TensorCore
 
@@ -50,5 +51,14 @@ extension TransformerLanguageModel: ConfigurableLayer {
         try LayerRegistry.reserve([[2, vocabulary, dim], [context, dim], [layers, 12, dim, dim]], of: t)
         self.init(vocabularySize: vocabulary, context: context, dim: dim, heads: heads, layers: layers,
                   dropout: try c.number("dropout", of: t, in: 0...1, openAbove: true))
+    }
+}
+
+extension TransformerLanguageModel: ONNXExportable {
+    /// Ids `[L]` (int64) per example -> logits `[L, vocabulary]`, the blocks causal.
+    public func emitONNX(into graph: ONNXGraphBuilder, _ input: ONNXGraphBuilder.Value) throws -> ONNXGraphBuilder.Value {
+        var x = try graph.emit(positions, graph.emit(embedding, input))
+        for block in blocks { x = try graph.transformerBlock(block as! TransformerEncoderBlock, x, causal: true) }
+        return try graph.emit(head, graph.emit(norm, x))
     }
 }

@@ -19,17 +19,20 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The shape of one example, comma-separated (default 784, or a table model's width).") var inputShape: String?
     @Option(help: "Also write inputs and outputs here (safetensors) to check a runtime against.") var reference: String?
     @Option(help: "Directory holding the Fashion-MNIST files (for --reference).") var data: String?
-    @Option(parsing: .unconditional, help: "Test images in --reference.") var count = 1000
+    @Option(parsing: .unconditional, help: "Test images (default 1000), or text windows of a language model (default 64), in --reference.") var count: Int?
 
     func validate() throws {
         guard (checkpoint == nil) != (model == nil) else { throw ValidationError("give --checkpoint F or --model NAME") }
         if let model, !ModelZoo.names.contains(model) {
             throw ValidationError("unknown model '\(model)'; choose one of \(ModelZoo.names.joined(separator: ", "))")
         }
-        try check(count, in: 1...10_000, "--count")
+        if let count { try check(count, in: 1...10_000, "--count") }
     }
 
     func run() throws {
+        if let checkpoint, (try? SafeTensors.load(checkpoint).metadata["kind"]) == "character-language-model" {
+            return exportLanguageModel(checkpoint)
+        }
         let network: any Layer
         var width = 784
         if let checkpoint {
@@ -57,9 +60,29 @@ struct ExportCommand: ParsableCommand {
         var fields: [String: Any] = ["onnx": output, "opset": ONNX.opset, "input_shape": shape]
         if let reference {
             let test = loadFashionMNIST(data)
-            let images = test.testImages[0..<Swift.min(count, test.testImages.shape[0])].reshaped(to: Shape([-1] + shape))
+            let images = test.testImages[0..<Swift.min(count ?? 1000, test.testImages.shape[0])].reshaped(to: Shape([-1] + shape))
             let outputs = withoutGradients { network(images) }
             orFail { try SafeTensors.save(["images": images, "outputs": outputs], to: reference) }
+            fields["reference"] = reference
+        }
+        report(fields)
+    }
+
+    /// A checkpoint of `lm train`: int64 ids of one window in, next-token logits out; the
+    /// reference holds --count windows of the bundled Shakespeare (64 unless given).
+    private func exportLanguageModel(_ checkpoint: String) {
+        let (model, tokenizer) = orFail { try CharacterModels.load(checkpoint) }
+        guard let context = model.maxContext else { fail("\(checkpoint): a recurrent language model has no fixed window; only the transformer is exported") }
+        if inputShape != nil { fail("--input-shape does not apply to a language model: its input is one window of \(context) ids") }
+        model.eval()
+        orFail { try ONNX.export(model, inputShape: [context], inputType: .int64, to: output) }
+        var fields: [String: Any] = ["onnx": output, "opset": ONNX.opset, "input_shape": [context], "input_type": "int64"]
+        if let reference {
+            let ids = tokenizer.encode(orFail { try TextCorpus.shakespeare() })
+            let windows = Swift.min(count ?? 64, ids.count / context)
+            let inputs = Tensor(integers: Array(ids[0..<(windows * context)]), shape: [windows, context])
+            let outputs = withoutGradients { model(inputs) }
+            orFail { try SafeTensors.save(["images": inputs, "outputs": outputs], to: reference) }
             fields["reference"] = reference
         }
         report(fields)
