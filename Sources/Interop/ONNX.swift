@@ -35,8 +35,10 @@ public enum ONNX {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ExportError(description: "input shape \(inputShape) must be one or more positive sizes")
         }
-        if let shaped = model as? any ShapeInferring {
-            do { _ = try shaped.checkedOutputShape(for: [1] + inputShape) } catch {
+        // Checked before anything runs where every layer can check itself; the others run once
+        // on one example while the graph is written.
+        if model.allLayers.allSatisfy({ $0 is any ShapeInferring }) {
+            do { _ = try model.checkedOutputShape(for: [1] + inputShape) } catch {
                 throw ExportError(description: "the network does not take inputs of shape \(inputShape): \(error)")
             }
         }

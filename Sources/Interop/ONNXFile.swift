@@ -54,12 +54,17 @@ public struct ONNXFile: Sendable {
         }
         do { return try ONNXFile(bytes: [UInt8](data)) } catch let e as ONNX.ImportError {
             throw ONNX.ImportError(description: "\(path): \(e.description)")
-        } catch {
-            throw ONNX.ImportError(description: "\(path): not a valid ONNX file (\(error))")
         }
     }
 
+    /// Reads the bytes of an ONNX file.
     public init(bytes: [UInt8]) throws {
+        do { try self.init(parsing: bytes) } catch let e as ProtobufReader.Malformed {
+            throw ONNX.ImportError(description: "not a valid ONNX file: \(e.description)")
+        }
+    }
+
+    private init(parsing bytes: [UInt8]) throws {
         var opset: Int?, graph: ArraySlice<UInt8>?, producer = ""
         for f in try ProtobufReader.fields(bytes[...]) {
             switch f.number {

@@ -153,6 +153,79 @@ public final class SummaryWriter {
     }
 
     /// Closes the file; later records are dropped.
+    /// A hyperparameter's value in TensorBoard's HParams dashboard (`google.protobuf.Value`).
+    public enum HyperparameterValue: Sendable, Equatable {
+        case number(Double), string(String), bool(Bool)
+    }
+
+    /// The hyperparameters of this run for the HParams dashboard, as the `hparams` plugin's
+    /// summaries (`plugin_data.proto`): the experiment (each hyperparameter and the `metrics`
+    /// tags to show beside them) and the session's start with its values, at step 0. Call
+    /// `endHyperparameterSession` when the run ends.
+    public func addHyperparameters(_ values: [String: HyperparameterValue], metrics: [String]) {
+        func value(_ v: inout ProtobufWriter, _ h: HyperparameterValue) {
+            switch h {
+            case .number(let d): v.double(2, d)
+            case .string(let s): v.string(3, s)
+            case .bool(let b): v.varint(4, b ? 1 : 0)
+            }
+        }
+        let sorted = values.sorted { $0.key < $1.key }
+        hyperparameterSummary("_hparams_/experiment") { data in
+            data.message(2) { experiment in
+                for (name, v) in sorted {
+                    experiment.message(4) { info in
+                        info.string(1, name)
+                        // DataType: STRING 1, BOOL 2, FLOAT64 3.
+                        switch v {
+                        case .number: info.varint(4, 3)
+                        case .string: info.varint(4, 1)
+                        case .bool: info.varint(4, 2)
+                        }
+                    }
+                }
+                for tag in metrics { experiment.message(5) { info in info.message(1) { $0.string(2, tag) } } }
+            }
+        }
+        hyperparameterSummary("_hparams_/session_start_info") { data in
+            data.message(3) { start in
+                for (name, v) in sorted {
+                    start.message(1) { entry in
+                        entry.string(1, name)
+                        entry.message(2) { value(&$0, v) }
+                    }
+                }
+                start.double(5, Date().timeIntervalSince1970)
+            }
+        }
+    }
+
+    /// The end of the session `addHyperparameters` started: status success (1) or failure (2).
+    public func endHyperparameterSession(succeeded: Bool = true) {
+        hyperparameterSummary("_hparams_/session_end_info") { data in
+            data.message(4) { end in
+                end.varint(1, succeeded ? 1 : 2)
+                end.double(2, Date().timeIntervalSince1970)
+            }
+        }
+    }
+
+    /// A value of no data whose metadata carries `HParamsPluginData` (version 0) for the
+    /// `hparams` plugin, as TensorBoard's own `hparams` summaries are written.
+    private func hyperparameterSummary(_ tag: String, _ data: (inout ProtobufWriter) -> Void) {
+        var content = ProtobufWriter()
+        content.varint(1, 0)
+        data(&content)
+        summary(tag, step: 0) { value in
+            value.message(9) { metadata in
+                metadata.message(1) { plugin in
+                    plugin.string(1, "hparams")
+                    plugin.bytes(2, content.bytes)
+                }
+            }
+        }
+    }
+
     public func close() {
         guard !closed else { return }
         closed = true

@@ -19,12 +19,17 @@ public final class TensorBoard: Callback {
     public let sampleImages: Tensor?
     /// Text written once at the start (`run`), such as the recipe or the flags.
     public let runDescription: String?
+    /// The run's hyperparameters for TensorBoard's HParams dashboard, shown beside the final
+    /// `epoch_` metrics; none when empty.
+    public let hyperparameters: [String: SummaryWriter.HyperparameterValue]
     private var train: SummaryWriter?, validation: SummaryWriter?
     /// Why the writers could not be opened (also written to stderr); nil when they were.
     public private(set) var lastError: (any Error)?
 
-    public init(logDirectory: String, histogramFrequency: Int = 1, sampleImages: Tensor? = nil, runDescription: String? = nil) {
+    public init(logDirectory: String, histogramFrequency: Int = 1, sampleImages: Tensor? = nil, runDescription: String? = nil,
+                hyperparameters: [String: SummaryWriter.HyperparameterValue] = [:]) {
         self.logDirectory = logDirectory
+        self.hyperparameters = hyperparameters
         self.histogramFrequency = histogramFrequency
         self.sampleImages = sampleImages
         self.runDescription = runDescription
@@ -42,6 +47,12 @@ public final class TensorBoard: Callback {
         }
         if let sampleImages { train?.addImage("samples", sampleImages, step: 0) }
         if let runDescription { train?.addText("run", runDescription, step: 0) }
+        if !hyperparameters.isEmpty { train?.addHyperparameters(hyperparameters, metrics: metricTags(model)) }
+    }
+
+    /// `epoch_loss` and `epoch_<metric>` for each compiled metric.
+    private func metricTags(_ model: Model) -> [String] {
+        ["epoch_loss"] + model.metrics.map { "epoch_" + $0.name }
     }
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) {
@@ -60,6 +71,7 @@ public final class TensorBoard: Callback {
     }
 
     public func onTrainEnd(model: Model) {
+        if !hyperparameters.isEmpty { train?.endHyperparameterSession() }
         train?.close()
         validation?.close()
         train = nil

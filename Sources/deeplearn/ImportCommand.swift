@@ -52,3 +52,19 @@ struct ImportCommand: ParsableCommand {
         report(fields)
     }
 }
+
+/// `evaluate --state-dict F --model NAME`: PyTorch's `load_state_dict(strict=False)` into the
+/// zoo model, with what matched reported, then the test set.
+func evaluateStateDictionary(_ path: String, model name: String, data: String?, json: Bool) {
+    let network = orFail { try ModelZoo.make(name) }
+    let loaded = orFail { try Checkpoint.loadStateDictionary(path, into: network, strict: false) }
+    if loaded.loaded.isEmpty { fail("\(path): no tensor matches a parameter of \(name) (unexpected: \(loaded.unexpected.prefix(8)))") }
+    let result = ModelZoo.testMetrics(network, loadFashionMNIST(data))
+    if json {
+        report(["test_accuracy": result["accuracy"]!, "test_loss": result["loss"]!, "model": name, "parameters": network.parameterCount(),
+                "loaded": loaded.loaded.count, "missing": loaded.missing, "unexpected": loaded.unexpected])
+    } else {
+        print(String(format: "test accuracy: %.4f (loss %.4f); %d tensors loaded", result["accuracy"]!, result["loss"]!, loaded.loaded.count)
+              + (loaded.missing.isEmpty ? "" : ", missing \(loaded.missing)") + (loaded.unexpected.isEmpty ? "" : ", unexpected \(loaded.unexpected)"))
+    }
+}

@@ -113,14 +113,31 @@ struct TrainCommand: ParsableCommand {
         let result = orFail {
             try ModelZoo.train(model, recipe: recipe, batchSize: options.batchSize ?? 128, data: dataset, seed: options.seed,
                                checkpoint: outputPath, showProgressBar: !options.json && primary,
-                               callbacks: logging(dataset, description: "\(model): \(recipe)", primary: primary),
+                               callbacks: logging(dataset, description: "\(model): \(recipe)", primary: primary,
+                                                  hyperparameters: hyperparameters(recipe, model: model)),
                                communicator: communicator, progress: say)
         }
         if primary { finish(result, outputPath: outputPath, dataset: dataset) }
     }
 
+    /// The recipe and flags of a run, for TensorBoard's HParams dashboard.
+    private func hyperparameters(_ recipe: ModelZoo.Recipe, model: String) -> [String: SummaryWriter.HyperparameterValue] {
+        // The value as written in the recipe (0.001, not float32's 0.0010000000474974513).
+        func decimal(_ f: Float) -> SummaryWriter.HyperparameterValue { .number(Double("\(f)") ?? Double(f)) }
+        var h: [String: SummaryWriter.HyperparameterValue] = [
+            "model": .string(model), "epochs": .number(Double(recipe.epochs)), "optimizer": .string(recipe.optimizer),
+            "learning_rate": decimal(recipe.learningRate), "weight_decay": decimal(recipe.weightDecay),
+            "schedule": .string(recipe.schedule), "label_smoothing": decimal(recipe.labelSmoothing),
+            "dropout": decimal(recipe.dropout), "augment": .bool(recipe.augment),
+            "batch_size": .number(Double(options.batchSize ?? 128)), "seed": .number(Double(options.seed)),
+        ]
+        if let clip = recipe.clipNorm { h["clip_norm"] = decimal(clip) }
+        return h
+    }
+
     /// The TensorBoard and CSV log callbacks the flags ask for (rank 0 alone writes them).
-    private func logging(_ dataset: FashionMNIST, description: String, primary: Bool) -> [any Callback] {
+    private func logging(_ dataset: FashionMNIST, description: String, primary: Bool,
+                         hyperparameters: [String: SummaryWriter.HyperparameterValue] = [:]) -> [any Callback] {
         var callbacks: [any Callback] = []
         guard primary else { return callbacks }
         if let tensorboard {
@@ -129,7 +146,7 @@ struct TrainCommand: ParsableCommand {
             }
             let samples = dataset.testImages[0..<Swift.min(16, dataset.testImages.shape[0])]
             callbacks.append(TensorBoard(logDirectory: tensorboard, sampleImages: samples.reshaped(to: [samples.shape[0], 1, 28, 28]),
-                                         runDescription: description))
+                                         runDescription: description, hyperparameters: hyperparameters))
         }
         if let log {
             guard FileManager.default.createFile(atPath: log, contents: nil) else { fail("--log \(log): cannot create the file") }
@@ -155,18 +172,31 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Evaluate a checkpoint on the Fashion-MNIST test set, or a table model on a CSV table.")
 
-    @Option(help: "A checkpoint written by train.") var checkpoint: String
+    @Option(help: "A checkpoint written by train (or import).") var checkpoint: String?
+    @Option(help: "A PyTorch state_dict (safetensors) to load into the zoo model --model, as load_state_dict(strict=False).")
+    var stateDict: String?
+    @Option(help: "The zoo model the --state-dict is for (\(ModelZoo.names.joined(separator: ", "))).") var model: String?
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
     @Option(help: "A CSV table with the label column, for a model trained with train --csv.") var csv: String?
     @Option(help: "The label column (default: the one the model was trained on).") var label: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
+        guard (checkpoint == nil) != (stateDict == nil) else { throw ValidationError("give --checkpoint F, or --state-dict F with --model NAME") }
+        if stateDict != nil {
+            guard let model else { throw ValidationError("--state-dict needs --model NAME, the zoo model it was saved from") }
+            guard ModelZoo.names.contains(model) else { throw ValidationError("unknown model '\(model)'; choose one of \(ModelZoo.names.joined(separator: ", "))") }
+            if csv != nil { throw ValidationError("--state-dict loads a Fashion-MNIST zoo model; --csv does not apply") }
+        } else if model != nil {
+            throw ValidationError("--model goes with --state-dict")
+        }
         if csv != nil && data != nil { throw ValidationError("--data is for Fashion-MNIST; it does not apply with --csv") }
         if label != nil && csv == nil { throw ValidationError("--label needs --csv FILE") }
     }
 
     func run() throws {
+        if let stateDict, let model { return evaluateStateDictionary(stateDict, model: model, data: data, json: json) }
+        let checkpoint = checkpoint!
         if let csv {
             evaluateOnTable(checkpoint: checkpoint, csv: csv, label: label, json: json)
             return

@@ -68,19 +68,3 @@ import Testing
         #expect((height, width, channels) == (8, 10, 1) && png.count > 8 * 11)
     }
 }
-
-/// ONNX export's refusals; its numerics are checked against onnxruntime by `.ci/run`
-/// (`Tests/interop/check_onnx.py`).
-@Suite struct ONNXExportTests {
-    @Test func unsupportedLayersAndShapesAreErrorsNamingThem() throws {
-        let model = Sequential { Linear(4, 3); Upsample(scale: 2) }
-        #expect(throws: ONNX.ExportError.self) { try ONNX.encode(model, inputShape: [4]) }
-        do { _ = try ONNX.encode(Sequential { Linear(4, 3); LSTM(3, 2) }, inputShape: [4]) } catch {
-            #expect("\(error)".contains("LSTM") || "\(error)".contains("does not take"))
-        }
-        #expect(throws: ONNX.ExportError.self) { try ONNX.encode(Linear(4, 3), inputShape: [5]) }
-        #expect(throws: ONNX.ExportError.self) { try ONNX.encode(Linear(4, 3), inputShape: []) }
-        let bytes = try ONNX.encode(Sequential { Linear(4, 3); ReLU() }, inputShape: [4])
-        #expect(Array(bytes.prefix(2)) == [0x08, 8])   // ir_version 8
-    }
-}

@@ -1,6 +1,7 @@
 """Reads the TensorBoard event files of a `deeplearn train --tensorboard DIR --log LOG.csv` run
 with TensorBoard's own EventAccumulator and checks that every epoch's scalars equal the CSV
-log's values, that a histogram of every parameter and the sample image grid are there.
+log's values, that a histogram of every parameter, the sample image grid and the run's
+hyperparameters (the HParams dashboard's summaries) are there.
 
     python Tests/interop/check_tensorboard.py DIR LOG.csv
 """
@@ -56,6 +57,24 @@ def main():
                     failures.append(f"PNG size {im.size} != {(images[0].width, images[0].height)}")
         except ImportError:
             pass
+    # The HParams dashboard's summaries: the experiment, the session's start with the run's
+    # hyperparameters, and its end.
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    hparams = {tag: plugin_data_pb2.HParamsPluginData.FromString(content) for tag, content in train.PluginTagToContent("hparams").items()}
+    start = hparams.get("_hparams_/session_start_info")
+    experiment = hparams.get("_hparams_/experiment")
+    if start is None or experiment is None or "_hparams_/session_end_info" not in hparams:
+        failures.append(f"hparams summaries missing: {sorted(hparams)}")
+    else:
+        values = start.session_start_info.hparams
+        if values["epochs"].number_value != len(rows) or not values["model"].string_value or values["learning_rate"].number_value <= 0:
+            failures.append(f"hparams values: {dict(values)}")
+        if sorted(i.name for i in experiment.experiment.hparam_infos) != sorted(values.keys()):
+            failures.append("the experiment's hyperparameters differ from the session's")
+        if "epoch_loss" not in [m.name.tag for m in experiment.experiment.metric_infos]:
+            failures.append("epoch_loss is not among the experiment's metrics")
+        if hparams["_hparams_/session_end_info"].session_end_info.status != 1:
+            failures.append("the session did not end with STATUS_SUCCESS")
     if "run" not in tags["tensors"]:
         failures.append(f"no 'run' text among the tensors {tags['tensors']}")
     print({"scalars": tags["scalars"], "validation_scalars": validation.Tags()["scalars"], "histograms": len(histograms),
