@@ -37,7 +37,7 @@ struct Target {
     let format: Format
     /// The arguments of `deeplearn` that read `file`, with the corpus directory at hand.
     let arguments: (_ file: String, _ corpus: String, _ scratch: String) -> [String]
-    enum Format { case safetensors, idx, gzip, csv, text, table }
+    enum Format { case safetensors, idx, gzip, csv, text, table, onnx }
 }
 
 let sample = "fashion"  // a tiny Fashion-MNIST directory in the corpus
@@ -89,6 +89,9 @@ let targets: [Target] = [
     },
     Target(name: "filters", seeds: ["cnn.safetensors"], format: .safetensors) { file, _, scratch in
         ["plot", "filters", "--checkpoint", file, "--output", "\(scratch)/filters.png"]
+    },
+    Target(name: "onnx", seeds: ["cnn.onnx", "lstm.onnx"], format: .onnx) { file, corpus, scratch in
+        ["import", file, "--output", "\(scratch)/imported.safetensors", "--data", "\(corpus)/\(sample)"]
     },
     Target(name: "text", seeds: ["text.txt"], format: .text) { file, _, scratch in
         ["lm", "train", "--text", file, "--steps", "1", "--width", "8", "--context", "8", "--batch-size", "2",
@@ -207,6 +210,9 @@ func surelyInvalid(_ bytes: [UInt8], seed: [UInt8], format: Target.Format) -> Bo
         return String(decoding: bytes, as: UTF8.self).lowercased().contains("nan")
     case .text:
         return bytes.isEmpty || String(bytes: bytes, encoding: .utf8) == nil
+    case .onnx:
+        // Protocol buffers skip unknown fields and default missing ones: only no bytes is surely no model.
+        return bytes.isEmpty
     case .table:
         // Not UTF-8, or an odd number of quotes: a quoted field is never closed.
         return String(bytes: bytes, encoding: .utf8) == nil || bytes.filter { $0 == UInt8(ascii: "\"") }.count % 2 == 1
@@ -410,6 +416,11 @@ func makeCorpus(_ directory: String) throws {
     _ = fm.createFile(atPath: "\(directory)/plotlog/log.csv", contents: Data(log.utf8))
     try? fm.removeItem(atPath: "\(directory)/filters/cnn.safetensors")
     try fm.copyItem(atPath: "\(directory)/checkpoint/cnn.safetensors", toPath: "\(directory)/filters/cnn.safetensors")
+    // What import reads: a graph our layers rebuild, and one that runs node by node.
+    let convolutional = Sequential { Reshape([1, 28, 28]); Conv2D(1, 2, kernelSize: 3, padding: .same); ReLU(); MaxPool2D(4); Flatten(); Linear(98, 10) }
+    _ = fm.createFile(atPath: "\(directory)/onnx/cnn.onnx", contents: Data(try ONNX.encode(convolutional, inputShape: [784])))
+    let recurrent = Sequential { Reshape([28, 28]); LSTM(28, 4); Linear(4, 10) }
+    _ = fm.createFile(atPath: "\(directory)/onnx/lstm.onnx", contents: Data(try ONNX.encode(recurrent, inputShape: [784])))
     // A table of numbers, a category, a missing value and text labels, and a model trained on it.
     var rng = RandomGenerator(seed: 3)
     let sizes = Tensor.uniform([40], low: 1, high: 9, using: &rng).scalars

@@ -4,7 +4,9 @@ import Layers
 /// An ONNX graph run node by node on the library's ops: what `ONNX.importModel` gives for a
 /// graph that is not a plain chain of our layers (a PyTorch LSTM classifier with its
 /// shape arithmetic, an attention network). Its float initializers are trainable parameters
-/// under their ONNX names (for a PyTorch export, the `state_dict` names), so it trains,
+/// under their ONNX names (for a PyTorch export, the `state_dict` names of the Gemm, Conv and
+/// BatchNormalization weights; PyTorch's exporter renames an LSTM's to `onnx::LSTM_…`, stored in
+/// ONNX's gate order), so it trains,
 /// fine-tunes and saves like any layer; `Checkpoint.save` records the graph in the
 /// architecture.
 ///

@@ -46,7 +46,7 @@ public final class ONNXGraphBuilder {
 
     /// A float32 constant of `shape`.
     public func constant(_ base: String, _ values: [Float], shape: [Int]) -> String {
-        precondition(values.count == shape.reduce(1, *), "ONNX constant '\(base)': \(values.count) values for shape \(shape)")
+        require(values.count == shape.reduce(1, *), "ONNX constant '\(base)': \(values.count) values for shape \(shape)")
         let name = fresh(base)
         var t = ProtobufWriter()
         for d in shape { t.varint(1, Int64(d)) }

@@ -2,9 +2,11 @@ import ArgumentParser
 import DeepLearning
 import Foundation
 
-/// Exits with a one-line message on stderr and a non-zero status.
+/// Exits with a one-line message on stderr and a non-zero status. Control characters (a line
+/// break in a name read from a file) are written escaped, so the message stays one line.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data(("deeplearn: " + message + "\n").utf8))
+    let line = message.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+    FileHandle.standardError.write(Data(("deeplearn: " + line + "\n").utf8))
     exit(1)
 }
 

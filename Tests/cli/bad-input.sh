@@ -66,7 +66,11 @@ expect_error "--tensorboard is for Fashion-MNIST; it does not apply with --csv" 
 expect_error "give --checkpoint F or --model NAME" export --output "$work/m.onnx"
 expect_error "unknown model 'vgg'" export --model vgg --output "$work/m.onnx"
 expect_error "--input-shape must be 1 to 4 sizes" export --model mlp --output "$work/m.onnx" --input-shape 1048576,1048576,1048576,1048576
-expect_error "LSTM(28 => 128): no ONNX export for this layer yet" export --model lstm --output "$work/m.onnx"
+printf 'not an onnx file' > "$work/bad.onnx"
+expect_error "bad.onnx: not a valid ONNX file" import "$work/bad.onnx" --output "$work/i.safetensors"
+expect_error "cannot read the file" import "$work/missing.onnx" --output "$work/i.safetensors"
+expect_error "--state-dict needs --model NAME" evaluate --state-dict "$work/m.safetensors"
+expect_error "give --checkpoint F, or --state-dict F with --model NAME" evaluate
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
