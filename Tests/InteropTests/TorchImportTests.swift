@@ -23,6 +23,7 @@ private func argmaxRows(_ t: Tensor) -> [Int] {
         ("torch_mlp", 12, ["Linear", "ReLU", "Linear"]),
         ("torch_cnn", 36, ["Reshape", "Conv2D", "BatchNorm", "ReLU", "MaxPool2D", "Flatten", "Linear", "BatchNorm", "ReLU", "Linear"]),
         ("torch_lstm", 12, nil),
+        ("torch_bigru", 12, nil),   // two bidirectional GRU layers
     ]
 
     @Test("a PyTorch ONNX export imports and gives PyTorch's logits", arguments: cases.map(\.name))

@@ -66,6 +66,21 @@ class LSTMClassifier(nn.Module):
         return self._modules["2"](steps[:, -1, :])
 
 
+class BidirectionalGRUClassifier(nn.Module):
+    """0 reshapes [N, 12] to [N, 4, 3], 1 is a two-layer bidirectional GRU, 2 the dense layer on
+    every step's outputs of both directions (ONNX GRU nodes with direction "bidirectional")."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_module("0", Reshape(4, 3))
+        self.add_module("1", nn.GRU(3, 4, num_layers=2, batch_first=True, bidirectional=True))
+        self.add_module("2", nn.Linear(4 * 2 * 4, 2))
+
+    def forward(self, x):
+        steps, _ = self._modules["1"](self._modules["0"](x))
+        return self._modules["2"](steps.reshape(-1, 4 * 2 * 4))
+
+
 def make(name):
     if name == "torch_mlp":
         return nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 4)), 12
@@ -74,6 +89,8 @@ def make(name):
             Reshape(1, 6, 6),
             nn.Conv2d(1, 2, 3, padding=1, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(2 * 3 * 3, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3)), 36
+    if name == "torch_bigru":
+        return BidirectionalGRUClassifier(), 12
     return LSTMClassifier(), 12
 
 
@@ -116,7 +133,7 @@ def onnxruntime_difference(path, images, logits):
 def main():
     import onnx
     torch.set_num_threads(1)
-    for name in ["torch_mlp", "torch_cnn", "torch_lstm"]:
+    for name in ["torch_mlp", "torch_cnn", "torch_lstm", "torch_bigru"]:
         torch.manual_seed(0)
         model, features = make(name)
         randomize_batch_norms(model, features)
