@@ -30,13 +30,15 @@ let package = Package(
         // Data-parallel training: communicators (Open MPI loaded at run time, threads for tests),
         // the gradient all-reduce in buckets during backward.
         .target(name: "Distributed", dependencies: ["Layers", "TensorCore"]),
+        // Reinforcement learning: environments with Gymnasium's conventions and dynamics.
+        .target(name: "Reinforcement", dependencies: ["TensorCore"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop", "Distributed"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,
         // character language models, the attention seq2seq and its digit tasks.
         .target(name: "Models", dependencies: ["Layers", "Optimizers", "Datasets", "Training", "Interop"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models", "Reinforcement"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "CPUBackend", "TestSupport"]),
+        .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),

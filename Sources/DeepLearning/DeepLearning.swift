@@ -7,3 +7,4 @@
 @_exported import Distributed
 @_exported import Training
 @_exported import Models
+@_exported import Reinforcement

@@ -71,6 +71,13 @@ expect_error "bad.onnx: not a valid ONNX file" import "$work/bad.onnx" --output 
 expect_error "cannot read the file" import "$work/missing.onnx" --output "$work/i.safetensors"
 expect_error "--state-dict needs --model NAME" evaluate --state-dict "$work/m.safetensors"
 expect_error "give --checkpoint F, or --state-dict F with --model NAME" evaluate
+expect_error "unknown environment 'pong'" rl step --env pong --input "$work/s.json"
+printf '{"states": [[0, 0]], "actions": [[1]]}' > "$work/s.json"
+expect_error "state 0 must be 4 finite numbers" rl step --env cartpole --input "$work/s.json"
+printf '{"states": [[0, 0, 0, 0]], "actions": [[2]]}' > "$work/s.json"
+expect_error "action 0 must be one of 0..<2" rl step --env cartpole --input "$work/s.json"
+printf '{"states": [[0, 0, 0, 0]]}' > "$work/s.json"
+expect_error "needs \"states\" and \"actions\"" rl step --env cartpole --input "$work/s.json"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
