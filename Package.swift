@@ -31,7 +31,7 @@ let package = Package(
         // the gradient all-reduce in buckets during backward.
         .target(name: "Distributed", dependencies: ["Layers", "TensorCore"]),
         // Reinforcement learning: environments with Gymnasium's conventions and dynamics.
-        .target(name: "Reinforcement", dependencies: ["TensorCore"]),
+        .target(name: "Reinforcement", dependencies: ["TensorCore", "Layers", "Optimizers"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop", "Distributed"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,

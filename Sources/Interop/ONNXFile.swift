@@ -124,6 +124,9 @@ public struct ONNXFile: Sendable {
             }
         }
         if n.name.isEmpty { n.name = n.outputs.first ?? n.op }
+        guard !n.outputs.isEmpty, !n.outputs[0].isEmpty else {
+            throw ONNX.ImportError(description: "node '\(n.name)' (\(n.op)) has no output")
+        }
         guard domain.isEmpty || domain == "ai.onnx" else {
             throw ONNX.ImportError(description: "node '\(n.name)' is \(n.op) of the domain '\(domain)', which is not supported")
         }

@@ -16,7 +16,7 @@ public final class ONNXGraph: Layer {
     public let inputName: String, outputName: String
     public let inputType: DType
     public let opset: Int
-    /// The float32 initializers, in file order.
+    /// The float32 initializers by name, then the float constants of Constant nodes (frozen).
     public let parameters: [(name: String, parameter: Parameter)]
     /// The integer initializers and the values of Constant nodes.
     let constants: [String: Tensor]
@@ -134,17 +134,19 @@ extension ONNXGraph: ConfigurableLayer {
                                  attributes: try attributes.mapValues { try Self.decode($0) ?? { throw bad("nodes", "has an attribute that is not valid") }() })
         }
         guard let rawParameters = c["parameters"] as? [Any], let rawConstants = c["constants"] as? [Any] else { throw bad("parameters") }
-        var shapes: [[Int]] = []
-        let parameters = try rawParameters.map { raw -> (String, Parameter) in
-            guard let p = raw as? [String: Any], let name = p["name"] as? String, let shape = p["shape"] as? [Any] else { throw bad("parameters") }
+        // The shapes are checked against what the file holds before anything is allocated.
+        let described = try rawParameters.map { raw -> (name: String, shape: [Int], trainable: Bool) in
+            guard let p = raw as? [String: Any], let name = p["name"] as? String, let shape = p["shape"] as? [Any], shape.count <= 8 else {
+                throw bad("parameters")
+            }
             let dims = try shape.map { d -> Int in
                 guard let v = Self.integer(d), (0...Int(Int32.max)).contains(v) else { throw bad("parameters") }
                 return v
             }
-            shapes.append(dims)
-            return (name, Parameter(Tensor.zeros(Shape(dims)), trainable: (p["trainable"] as? Bool) ?? true))
+            return (name, dims, (p["trainable"] as? Bool) ?? true)
         }
-        try LayerRegistry.reserve(shapes, of: t)
+        try LayerRegistry.reserve(described.map(\.shape), of: t)
+        let parameters = described.map { ($0.name, Parameter(Tensor.zeros(Shape($0.shape)), trainable: $0.trainable)) }
         var constants: [String: Tensor] = [:]
         for raw in rawConstants {
             guard let k = raw as? [String: Any], let name = k["name"] as? String, case .tensor(let value)? = try Self.decode(k["tensor"] as Any) else {
@@ -167,28 +169,35 @@ extension ONNXGraph: ConfigurableLayer {
     private static func encode(_ a: ONNXFile.Attribute) -> [String: any Sendable] {
         switch a {
         case .int(let v): return ["int": v]
-        case .float(let v): return ["float": Double(v)]
+        case .float(let v): return ["float": json(v)]
         case .ints(let v): return ["ints": v]
-        case .floats(let v): return ["floats": v.map(Double.init)]
+        case .floats(let v): return ["floats": v.map(json)]
         case .string(let v): return ["string": v]
         case .strings(let v): return ["strings": v]
         case .tensor(let t):
             return ["shape": t.shape.dimensions] as [String: any Sendable]
-                + (t.dtype == .float32 ? ["floats": t.scalars.map(Double.init)] : ["integers": t.integers])
+                + (t.dtype == .float32 ? ["floats": t.scalars.map(json)] : ["integers": t.integers])
         }
+    }
+
+    /// A float as JSON can hold it: a number, or "inf", "-inf", "nan" (a mask's -inf).
+    private static func json(_ v: Float) -> any Sendable {
+        v.isFinite ? Double(v) : v.isNaN ? "nan" : v > 0 ? "inf" : "-inf"
     }
 
     private static func decode(_ raw: Any) throws -> ONNXFile.Attribute? {
         guard let d = raw as? [String: Any] else { return nil }
-        func number(_ v: Any) -> Double? { (v as? Double) ?? (v as? Int).map(Double.init) }
+        func number(_ v: Any) -> Double? {
+            if let s = v as? String { return ["inf": Double.infinity, "-inf": -Double.infinity, "nan": Double.nan][s] }
+            return (v as? Double) ?? (v as? Int).map(Double.init)
+        }
         if let v = d["int"].flatMap(integer) { return .int(v) }
         if let v = d["float"].flatMap(number) { return .float(Float(v)) }
         if let v = d["ints"] as? [Any] { let i = v.compactMap(integer); return i.count == v.count ? .ints(i) : nil }
         if let v = d["floats"] as? [Any], d["shape"] == nil { let f = v.compactMap(number); return f.count == v.count ? .floats(f.map(Float.init)) : nil }
         if let v = d["string"] as? String { return .string(v) }
         if let v = d["strings"] as? [String] { return .strings(v) }
-        guard let shape = (d["shape"] as? [Any])?.compactMap(integer), shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else { return nil }
-        let count = shape.reduce(1, *)
+        guard let shape = (d["shape"] as? [Any])?.compactMap(integer), shape.count <= 8, let count = ONNXOperators.elementCount(shape) else { return nil }
         if let v = d["integers"] as? [Any] {
             let i = v.compactMap(integer)
             return i.count == v.count && i.count == count ? .tensor(Tensor(integers: i, shape: Shape(shape))) : nil

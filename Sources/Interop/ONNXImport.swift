@@ -30,15 +30,18 @@ extension ONNX {
         let graph = try ONNXGraph(file: file)
         let dims = file.inputs[0].dimensions.dropFirst()
         let shape = dims.compactMap { $0 }
-        guard !dims.isEmpty, shape.count == dims.count, shape.reduce(1, *) <= 1 << 28 else {
+        guard !dims.isEmpty, shape.count == dims.count, let size = ONNXOperators.elementCount([2] + shape) else {
             throw ImportError(description: "the input '\(graph.inputName)' has dimensions \(file.inputs[0].dimensions.map { $0.map(String.init) ?? "?" }); "
                               + "all but the batch must be fixed sizes")
         }
-        // Two examples: zeros for ids, a fixed pattern in [0, 1) for floats.
-        let count = 2 * shape.reduce(1, *)
+        // Two examples (or the batch the file fixes): zeros for ids, a fixed pattern in [0, 1) for floats.
+        let batch = file.inputs[0].dimensions.first.flatMap { $0 } ?? 2
+        guard let count = ONNXOperators.elementCount([batch] + shape), size > 0 else {
+            throw ImportError(description: "the input '\(graph.inputName)' of a batch of \(batch) is too large")
+        }
         let probe = graph.inputType == .float32
-            ? Tensor((0..<count).map { Float(($0 * 7919) % 1000) / 1000 }, shape: Shape([2] + shape))
-            : Tensor(integers: [Int](repeating: 0, count: count), shape: Shape([2] + shape))
+            ? Tensor((0..<count).map { Float(($0 * 7919) % 1000) / 1000 }, shape: Shape([batch] + shape))
+            : Tensor(integers: [Int](repeating: 0, count: count), shape: Shape([batch] + shape))
         let expected = try withoutGradients { try graph.run(probe) }
         if graph.inputType == .float32, let chain = try? layers(of: graph), chain.layers.count > 0,
            let y = try? checkedRun(chain, probe), y.shape == expected.shape,

@@ -36,10 +36,15 @@ extension ONNXOperators {
             if case .explicit(let t, let b, let l, let r) = p { return (h + t + b, w + l + r) }
             return (h, w)
         }
-        func fits(_ kernel: (Int, Int), _ p: Padding) throws {
+        /// The window fits the padded input and the output is not too large.
+        func fits(_ kernel: (Int, Int), _ p: Padding, channels: Int) throws {
             let (ph, pw) = padded(p)
-            try c.require(p == .same || (ph >= dilation.0 * (kernel.0 - 1) + 1 && pw >= dilation.1 * (kernel.1 - 1) + 1),
+            let (reachH, reachW) = (dilation.0 * (kernel.0 - 1) + 1, dilation.1 * (kernel.1 - 1) + 1)
+            try c.require(p == .same || (ph >= reachH && pw >= reachW),
                           "a \(kernel.0)x\(kernel.1) window does not fit the input \(x.shape) with its padding")
+            let (oh, ow) = p == .same ? ((h + stride.0 - 1) / stride.0, (w + stride.1 - 1) / stride.1)
+                : ((ph - reachH) / stride.0 + 1, (pw - reachW) / stride.1 + 1)
+            try c.require(Self.elementCount([x4.shape[0], channels, oh, ow]) != nil, "the output of \(oh)x\(ow) positions is too large")
         }
         switch c.node.op {
         case "Conv", "ConvTranspose":
@@ -49,8 +54,10 @@ extension ONNXOperators {
             let groups = try c.int("group", 1)
             let bias = c.optional(2)
             let transposed = c.node.op == "ConvTranspose"
-            let outChannels = transposed ? w4.shape[1] * max(groups, 1) : w4.shape[0]
-            try c.require(groups >= 1 && x4.shape[1] % groups == 0 && outChannels % groups == 0
+            try c.require((1...x4.shape[1]).contains(groups), "group \(groups) is not in 1...\(x4.shape[1])")
+            try c.require(w4.shape[2] > 0 && w4.shape[3] > 0, "the kernel \(weight.shape) is empty")
+            let outChannels = transposed ? w4.shape[1] * groups : w4.shape[0]
+            try c.require(x4.shape[1] % groups == 0 && outChannels % groups == 0
                           && (transposed ? w4.shape[0] == x4.shape[1] : w4.shape[1] * groups == x4.shape[1]),
                           "weight \(weight.shape) in \(groups) group(s) does not fit \(x.shape[1]) input channels")
             try c.require(bias == nil || (bias!.dtype == .float32 && bias!.shape == [outChannels]), "bias must be [\(outChannels)]")
@@ -61,15 +68,16 @@ extension ONNXOperators {
                     throw c.fail("only symmetric explicit padding is supported")
                 }
                 let op = try c.ints("output_padding") ?? [0, 0]
-                try c.require(op.count == 2 && op.allSatisfy { $0 >= 0 }, "output_padding \(op) must be 2 sizes")
+                try c.require(op.count == 2 && op[0] >= 0 && op[1] >= 0 && op[0] < max(stride.0, dilation.0) && op[1] < max(stride.1, dilation.1),
+                              "output_padding \(op) must be 2 sizes below the stride or dilation")
                 let oh = (h - 1) * stride.0 - 2 * t + dilation.0 * (kernel.0 - 1) + op[0] + 1
                 let ow = (w - 1) * stride.1 - 2 * l + dilation.1 * (kernel.1 - 1) + op[1] + 1
-                try c.require(oh > 0 && ow > 0, "the output would be empty")
+                try c.require(oh > 0 && ow > 0 && Self.elementCount([x4.shape[0], outChannels, oh, ow]) != nil, "the output would be empty or too large")
                 return convTranspose2d(x4, w4, bias: bias, stride: stride, padding: (t, l), outputPadding: (op[0], op[1]),
                                        dilation: dilation, groups: groups)
             }
             let p = try padding(c, spatial: spatial)
-            try fits(kernel, p)
+            try fits(kernel, p, channels: outChannels)
             return out(conv2d(x4, w4, bias: bias, stride: stride, padding: p, dilation: dilation, groups: groups))
         default:
             guard let k = try c.ints("kernel_shape"), k.count == spatial, k.allSatisfy({ (1...1 << 16).contains($0) }) else {
@@ -78,7 +86,7 @@ extension ONNXOperators {
             try c.require(try c.int("ceil_mode", 0) == 0, "ceil_mode 1 is not supported")
             let kernel = spatial == 1 ? (1, k[0]) : (k[0], k[1])
             let p = try padding(c, spatial: spatial)
-            try fits(kernel, p)
+            try fits(kernel, p, channels: x4.shape[1])
             if c.node.op == "MaxPool" {
                 try c.require(c.node.outputs.count == 1 || c.node.outputs[1].isEmpty, "the indices output is not supported")
                 return out(maxPool2d(x4, kernelSize: kernel, stride: stride, padding: p, dilation: dilation))
@@ -166,9 +174,10 @@ extension ONNXOperators {
         try c.require(c.node.attributes["clip"] == nil && (try c.int("input_forget", 0)) == 0, "clip and input_forget are not supported")
         let activations = (try? c.node.attributes["activations"].flatMap { a -> [String]? in if case .strings(let s) = a { return s } else { return nil } }) ?? nil
         let defaults = op == "LSTM" ? ["Sigmoid", "Tanh", "Tanh"] : op == "GRU" ? ["Sigmoid", "Tanh"] : ["Tanh"]
-        let relu = op == "RNN" && activations?.first == "Relu"
+        let relu = op == "RNN" && activations == Array(repeating: "Relu", count: directions)
         try c.require(activations == nil || activations! == Array(repeating: defaults, count: directions).flatMap { $0 } || relu,
                       "activations \(activations!) are not supported")
+        try c.require(steps > 0 && n > 0, "the sequence \(x.shape) is empty")
         // ONNX's gate order to PyTorch's: LSTM i,o,f,c -> i,f,g,o; GRU z,r,h -> r,z,n.
         let order = op == "LSTM" ? [0, 2, 3, 1] : op == "GRU" ? [1, 0, 2] : [0]
         func reordered(_ t: Tensor) -> Tensor {

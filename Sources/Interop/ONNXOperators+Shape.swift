@@ -7,8 +7,9 @@ import Layers
 extension ONNXOperators {
     /// `op` applied to `t`, which may hold integers: the positions 0..<count go through the
     /// float op exactly (below 2^24), and each result takes the value at its position.
-    private func moving(_ ts: [Tensor], _ op: ([Tensor]) -> Tensor) -> Tensor {
+    private func moving(_ c: Context, _ ts: [Tensor], _ op: ([Tensor]) -> Tensor) throws -> Tensor {
         guard ts.contains(where: { $0.dtype != .float32 }) else { return op(ts) }
+        try c.require(ts.reduce(0) { $0 + $1.scalarCount } <= 1 << 24, "moves more than 2^24 integers")
         var values: [Int] = [], offset = 0
         let positions = ts.map { t -> Tensor in
             defer { offset += t.scalarCount }
@@ -40,18 +41,18 @@ extension ONNXOperators {
                 try c.require(k < x.rank, "dimension \(k) copies an input dimension that \(x.shape) lacks")
                 shape[k] = dims[k]
             }
-            try c.require(shape.filter { $0 == -1 }.count <= 1 && shape.allSatisfy { $0 >= -1 }, "shape \(shape) is not valid")
-            let known = shape.filter { $0 != -1 }.reduce(1, *)
+            guard shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 >= -1 }),
+                  let known = Self.elementCount(shape.filter { $0 != -1 }) else { throw c.fail("shape \(shape) is not valid") }
             if let k = shape.firstIndex(of: -1) {
                 try c.require(known > 0 && x.scalarCount % known == 0, "cannot reshape \(x.shape) to \(shape)")
                 shape[k] = x.scalarCount / known
             }
-            try c.require(shape.reduce(1, *) == x.scalarCount, "cannot reshape \(x.shape) (\(x.scalarCount) elements) to \(shape)")
+            try c.require(Self.elementCount(shape) == x.scalarCount, "cannot reshape \(x.shape) (\(x.scalarCount) elements) to \(shape)")
             return x.reshaped(to: Shape(shape))
         case "Transpose":
             let perm = try c.ints("perm") ?? Array((0..<x.rank).reversed())
             try c.require(perm.sorted() == Array(0..<x.rank), "perm \(perm) is not a permutation of \(x.rank) axes")
-            return moving([x]) { $0[0].permuted(perm) }
+            return try moving(c, [x]) { $0[0].permuted(perm) }
         case "Squeeze":
             let axes = try axesInput(c, attribute: "axes", input: 1, since: 13)?.map { try c.axis($0, rank: x.rank) }
                 ?? (0..<x.rank).filter { dims[$0] == 1 }
@@ -71,7 +72,7 @@ extension ONNXOperators {
             try c.require(all.allSatisfy { t in
                 t.rank == x.rank && (0..<x.rank).allSatisfy { $0 == axis || t.shape[$0] == x.shape[$0] } && (t.dtype == .float32) == (x.dtype == .float32)
             }, "inputs \(all.map(\.shape)) do not concatenate along axis \(axis)")
-            return moving(all) { Tensor.concat($0, along: axis) }
+            return try moving(c, all) { Tensor.concat($0, along: axis) }
         case "Gather":
             let axis = try c.axis(try c.int("axis", 0), rank: x.rank)
             let indicesTensor = try c.input(1)
@@ -81,7 +82,7 @@ extension ONNXOperators {
                 return i < 0 ? i + size : i
             }
             let shape = Array(dims[..<axis]) + indicesTensor.shape.dimensions + Array(dims[(axis + 1)...])
-            return moving([x]) { $0[0].selecting(along: axis, indices: Tensor(integers: indices)) }.reshaped(to: Shape(shape))
+            return try moving(c, [x]) { $0[0].selecting(along: axis, indices: Tensor(integers: indices)) }.reshaped(to: Shape(shape))
         case "Shape":
             let start = try c.int("start", 0), end = try c.int("end", x.rank)
             let s = max(0, min(x.rank, start < 0 ? start + x.rank : start)), e = max(s, min(x.rank, end < 0 ? end + x.rank : end))
@@ -91,7 +92,10 @@ extension ONNXOperators {
             let to = try c.int("to", 1)
             switch to {
             case 1, 10, 11, 16: return x.dtype == .float32 ? x : Tensor(x.integers.map(Float.init), shape: x.shape)
-            case 2, 3, 4, 5, 6, 7, 9, 12, 13:
+            case 9:
+                let values = x.dtype == .float32 ? x.scalars.map { $0 != 0 ? 1 : 0 } : x.integers.map { $0 != 0 ? 1 : 0 }
+                return Tensor(integers: values, shape: x.shape)
+            case 2, 3, 4, 5, 6, 7, 12, 13:
                 guard x.dtype == .float32 else { return x }
                 try c.require(x.scalars.allSatisfy { $0.isFinite && abs($0) < 9e18 }, "casts a value that is not a finite integer")
                 return Tensor(integers: x.scalars.map { Int($0.rounded(.towardZero)) }, shape: x.shape)
@@ -99,17 +103,18 @@ extension ONNXOperators {
             }
         case "ConstantOfShape":
             let shape = try c.integers(0)
-            try c.require(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) <= 1 << 28, "shape \(shape) is not valid")
+            guard let count = Self.elementCount(shape) else { throw c.fail("shape \(shape) is not valid") }
             var fill = Tensor([0], shape: [1])
             if case .tensor(let t)? = c.node.attributes["value"] { fill = t }
             try c.require(fill.scalarCount == 1, "value must hold one element")
-            if fill.dtype != .float32 { return Tensor(integers: [Int](repeating: fill.integers[0], count: shape.reduce(1, *)), shape: Shape(shape)) }
+            if fill.dtype != .float32 { return Tensor(integers: [Int](repeating: fill.integers[0], count: count), shape: Shape(shape)) }
             return Tensor.full(Shape(shape), value: fill.scalars[0])
         case "Expand":
             let target = try c.integers(1)
-            guard let shape = Self.broadcastShape(dims, target) else { throw c.fail("\(x.shape) does not expand to \(target)") }
-            try c.require(shape.reduce(1, *) <= 1 << 28, "expands to \(shape), too large")
-            return moving([x]) { $0[0].reshaped(to: Shape([Int](repeating: 1, count: shape.count - x.rank) + dims)).expanded(to: Shape(shape)) }
+            guard target.allSatisfy({ $0 >= 0 }), let shape = Self.broadcastShape(dims, target), Self.elementCount(shape) != nil else {
+                throw c.fail("\(x.shape) does not expand to \(target)")
+            }
+            return try moving(c, [x]) { $0[0].reshaped(to: Shape([Int](repeating: 1, count: shape.count - x.rank) + dims)).expanded(to: Shape(shape)) }
         case "Resize":
             return try resize(c, x)
         default:
@@ -136,7 +141,7 @@ extension ONNXOperators {
             func clamp(_ v: Int) -> Int { max(0, min(size, v < 0 ? v + size : v)) }
             let s = clamp(starts[k]), e = max(s, clamp(ends[k]))
             try c.require(e > s, "slice \(starts[k])..<\(ends[k]) of axis \(axis) is empty")
-            y = moving([y]) { $0[0].sliced(along: axis, from: s, to: e, stride: step) }
+            y = try moving(c, [y]) { $0[0].sliced(along: axis, from: s, to: e, stride: step) }
         }
         return y
     }
@@ -148,10 +153,13 @@ extension ONNXOperators {
         var scales = c.optional(2).map { $0.dtype == .float32 ? $0.scalars : [] } ?? []
         if scales.isEmpty, let sizes = c.optional(3) {
             let s = try c.integers(3)
-            try c.require(s.count == 4 && s[0] == x.shape[0] && s[1] == x.shape[1] && sizes.dtype != .float32, "sizes \(s) must keep N and C")
+            try c.require(s.count == 4 && s[0] == x.shape[0] && s[1] == x.shape[1] && sizes.dtype != .float32 && s.allSatisfy { (1...1 << 20).contains($0) },
+                          "sizes \(s) must keep N and C")
             scales = [1, 1, Float(s[2]) / Float(x.shape[2]), Float(s[3]) / Float(x.shape[3])]
         }
-        guard scales.count == 4, scales[0] == 1, scales[1] == 1, scales[2] == scales[3], scales[2] >= 1, scales[2] == scales[2].rounded() else {
+        guard scales.count == 4, scales[0] == 1, scales[1] == 1, scales[2] == scales[3], scales[2] >= 1, scales[2] <= 64,
+              scales[2] == scales[2].rounded(),
+              Self.elementCount(x.shape.dimensions.prefix(2) + x.shape.dimensions.suffix(2).map { $0 * Int(scales[2]) }) != nil else {
             throw c.fail("only equal integer scales of H and W are supported, got \(scales)")
         }
         let mode = try c.string("mode", "nearest"), transform = try c.string("coordinate_transformation_mode", "half_pixel")

@@ -19,6 +19,19 @@ struct ONNXOperators {
 
     let opset: Int
 
+    /// The product of `sizes`, or nil when a size is negative or it passes 2^28 (the most
+    /// elements a value of an imported graph may have).
+    static func elementCount(_ sizes: [Int]) -> Int? {
+        var p = 1
+        for d in sizes {
+            guard d >= 0 else { return nil }
+            let (q, overflow) = p.multipliedReportingOverflow(by: d)
+            guard !overflow, q <= 1 << 28 else { return nil }
+            p = q
+        }
+        return p
+    }
+
     struct Context {
         let node: ONNXFile.Node
         let inputs: [Tensor?]
@@ -35,6 +48,7 @@ struct ONNXOperators {
         func float(_ k: Int) throws -> Tensor {
             let t = try input(k)
             guard t.dtype == .float32 else { throw fail("input \(k) must be floating point, got \(t.dtype)") }
+            guard t.scalarCount > 0 else { throw fail("input \(k) is empty (\(t.shape))") }
             return t
         }
         func integers(_ k: Int) throws -> [Int] {
@@ -113,7 +127,9 @@ struct ONNXOperators {
         case "Elu":
             let x = try c.float(0), alpha = try c.float("alpha", 1)
             return [maximum(x, 0) + alpha * (exp(minimum(x, 0)) - 1)]
-        case "Softplus": return [log1p(exp(try c.float(0)))]
+        case "Softplus":
+            let x = try c.float(0)
+            return [maximum(x, 0) + log1p(exp(-1 * abs(x)))]   // log(1 + eˣ) without overflow
         case "Softmax", "LogSoftmax":
             let x = try c.float(0)
             let axis = try c.axis(try c.int("axis", opset >= 13 ? -1 : 1), rank: x.rank)
@@ -168,7 +184,7 @@ struct ONNXOperators {
                 case "Mul": return p &* q
                 case "Div":
                     guard q != 0 else { throw c.fail("integer division by zero") }
-                    return Int((Double(p) / Double(q)).rounded(.down))
+                    return p == Int.min && q == -1 ? Int.min : p / q   // toward zero, as onnxruntime
                 default: throw c.fail("integer powers are not supported")
                 }
             }
@@ -180,7 +196,7 @@ struct ONNXOperators {
         case "Mul": return try broadcast(c, a, b, *)
         case "Div": return try broadcast(c, a, b, /)
         default:
-            if b.scalarCount == 1 { return pow(a, b.scalars[0]) }
+            if b.scalarCount == 1 && b.rank <= a.rank { return pow(a, b.scalars[0]) }
             return try broadcast(c, a, b) { pow($0, $1) }
         }
     }
@@ -232,7 +248,10 @@ struct ONNXOperators {
         var axes = try (axesInput ? c.optional(1).map { t -> [Int] in
             guard t.dtype != .float32 else { throw c.fail("axes must be integers") }
             return t.integers
-        } : c.ints("axes")) ?? Array(0..<x.rank)
+        } : c.ints("axes")) ?? []
+        let noop = try c.int("noop_with_empty_axes", 0) != 0
+        if axes.isEmpty && noop { return x }
+        if axes.isEmpty { axes = Array(0..<x.rank) }
         axes = try axes.map { try c.axis($0, rank: x.rank) }
         let keep = try c.int("keepdims", 1) != 0
         return c.node.op == "ReduceMean" ? x.mean(along: axes, keepingDims: keep) : x.sum(along: axes, keepingDims: keep)

@@ -152,7 +152,6 @@ public final class SummaryWriter {
         return (PNG.encode(width: gridW, height: gridH, color: color, pixels: out), gridH, gridW, c)
     }
 
-    /// Closes the file; later records are dropped.
     /// A hyperparameter's value in TensorBoard's HParams dashboard (`google.protobuf.Value`).
     public enum HyperparameterValue: Sendable, Equatable {
         case number(Double), string(String), bool(Bool)
@@ -226,6 +225,7 @@ public final class SummaryWriter {
         }
     }
 
+    /// Closes the file; later records are dropped.
     public func close() {
         guard !closed else { return }
         closed = true

@@ -51,6 +51,10 @@ struct ExportCommand: ParsableCommand {
                 fail("--input-shape must be 1 to 4 sizes separated by commas, at most 2^28 values in all, like 1,28,28; got '\(inputShape)'")
             }
             shape = sizes
+            // Layers that cannot check a shape before running would stop the program on a wrong one.
+            guard network.allLayers.allSatisfy({ $0 is any ShapeInferring }) else {
+                fail("--input-shape: this network has layers that cannot check an input shape before running; export it with the shape it was trained on")
+            }
         }
         if reference != nil && shape.reduce(1, *) != 784 {
             fail("--reference compares on Fashion-MNIST images, 784 values each; the input shape \(shape) holds \(shape.reduce(1, *))")

@@ -143,3 +143,77 @@ private func example(_ shape: [Int], _ type: DType, batch: Int) -> Tensor {
         #expect(try f[0].integer() == 150 && f[1].string() == "hi")
     }
 }
+
+/// Graphs built to break the importer (the review's cases): each is an error naming its node,
+/// never a stopped process or an allocation of everything.
+@Suite struct ONNXHostileGraphTests {
+    /// A file whose graph is `nodes` over the input `[N, 4]`, with `initializers`.
+    private func graph(_ nodes: [ONNXFile.Node], _ initializers: [String: Tensor] = [:], output: String = "y") throws -> ONNXFile {
+        var file = try ONNXFile(bytes: try ONNX.encode(Sequential { Linear(4, 3) }, inputShape: [4]))
+        file.nodes = nodes
+        file.initializers = initializers
+        file.outputs = [ONNXFile.ValueInfo(name: output, elementType: 1, dimensions: [nil, 3])]
+        return file
+    }
+
+    private func node(_ op: String, _ inputs: [String], _ outputs: [String] = ["y"], _ attributes: [String: ONNXFile.Attribute] = [:]) -> ONNXFile.Node {
+        ONNXFile.Node(op: op, name: "n_\(op)", inputs: inputs, outputs: outputs, attributes: attributes)
+    }
+
+    private func expectRefused(_ file: ONNXFile, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do { _ = try ONNX.importModel(file); Issue.record("imported", sourceLocation: sourceLocation) } catch {
+            #expect("\(error)".contains(needle), "\(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func nodesWithoutOutputsAreRefusedWhenRead() throws {
+        var bytes = ProtobufWriter()
+        bytes.message(7) { g in
+            g.message(1) { n in n.string(1, "input"); n.string(4, "Relu") }   // no output
+            g.message(11) { $0.string(1, "input") }
+            g.message(12) { $0.string(1, "y") }
+        }
+        bytes.message(8) { $0.varint(2, 17) }
+        #expect(throws: ONNX.ImportError.self) { try ONNXFile(bytes: bytes.bytes) }
+    }
+
+    @Test func hugeShapesAreErrorsNotOverflowsOrAllocations() throws {
+        let big = Tensor(integers: [1 << 32, 1 << 32, -1], shape: [3])
+        try expectRefused(graph([node("Reshape", ["input", "s"])], ["s": big]), "not valid")
+        let huge = Tensor(integers: [1 << 20, 1 << 20], shape: [2])
+        try expectRefused(graph([node("ConstantOfShape", ["s"])], ["s": huge]), "not valid")
+        try expectRefused(graph([node("Expand", ["input", "s"])], ["s": Tensor(integers: [1 << 32, 1 << 32], shape: [2])]), "does not expand")
+        let image = [node("Reshape", ["input", "s"], ["x"])]
+        let shape = ["s": Tensor(integers: [-1, 1, 2, 2], shape: [4])]
+        let scales = Tensor([1, 1, Float.infinity, Float.infinity], shape: [4])
+        try expectRefused(graph(image + [node("Resize", ["x", "", "scales"], ["y"])], shape.merging(["scales": scales]) { $1 }), "integer scales")
+        let padded = node("MaxPool", ["x"], ["y"], ["kernel_shape": .ints([1, 1]), "pads": .ints([65536, 65536, 65536, 65536])])
+        try expectRefused(graph(image + [padded], shape), "too large")
+    }
+
+    @Test func transposedConvolutionsCheckTheirOutputPadding() throws {
+        let image = [node("Reshape", ["input", "s"], ["x"])]
+        let tensors: [String: Tensor] = ["s": Tensor(integers: [-1, 1, 2, 2], shape: [4]), "w": Tensor.ones([1, 1, 1, 1])]
+        let bad = node("ConvTranspose", ["x", "w"], ["y"], ["output_padding": .ints([5, 5])])
+        try expectRefused(graph(image + [bad], tensors), "output_padding")
+        let groups = node("ConvTranspose", ["x", "w"], ["y"], ["group": .int(1 << 62)])
+        try expectRefused(graph(image + [groups], tensors), "group")
+    }
+
+    @Test func integerDivisionTruncatesAsOnnxruntimeDoes() throws {
+        let c = ONNXOperators.Context(node: ONNXFile.Node(op: "Div", name: "d", inputs: ["a", "b"], outputs: ["y"], attributes: [:]),
+                                      inputs: [Tensor(integers: [-7, 7], shape: [2]), Tensor(integers: [2, -2], shape: [2])])
+        let y = try ONNXOperators(opset: 17).evaluate(c.node, c.inputs)[0]
+        #expect(y.integers == [-3, -3])
+    }
+
+    @Test func graphsWithInfiniteConstantsSurviveTheirDescription() throws {
+        // A mask of -inf, as dynamic attention masks are exported.
+        let mask = ONNXFile.Attribute.tensor(Tensor([-Float.infinity], shape: [1]))
+        let file = try graph([node("ConstantOfShape", ["s"], ["m"], ["value": mask]), node("Add", ["input", "m"], ["y"])],
+                             ["s": Tensor(integers: [4], shape: [1])])
+        let imported = try ONNX.importModel(file)
+        let copy = try imported.network.copied()
+        #expect(withoutGradients { copy(Tensor.ones([1, 4])) }.scalars == [Float](repeating: -.infinity, count: 4))
+    }
+}

@@ -73,9 +73,16 @@ expect_error "--state-dict needs --model NAME" evaluate --state-dict "$work/m.sa
 expect_error "give --checkpoint F, or --state-dict F with --model NAME" evaluate
 expect_error "unknown environment 'pong'" rl step --env pong --input "$work/s.json"
 printf '{"states": [[0, 0]], "actions": [[1]]}' > "$work/s.json"
-expect_error "state 0 must be 4 finite numbers" rl step --env cartpole --input "$work/s.json"
+expect_error "state 0 must be 4 numbers within" rl step --env cartpole --input "$work/s.json"
 printf '{"states": [[0, 0, 0, 0]], "actions": [[2]]}' > "$work/s.json"
 expect_error "action 0 must be one of 0..<2" rl step --env cartpole --input "$work/s.json"
+printf '{"states": [[1e300]], "actions": [[0]]}' > "$work/s.json"
+expect_error "a cell 0...15" rl step --env gridworld --input "$work/s.json"
+printf '{"states": [[1e20, 0, 0, 0]], "actions": [[0]]}' > "$work/s.json"
+expect_error "within ±10^6" rl step --env acrobot --input "$work/s.json"
+expect_error "unknown algorithm 'ppo'" rl train --algo ppo
+expect_error "dqn needs discrete actions" rl train --env pendulum --steps 10
+expect_error "--hidden must be 1 to 8 sizes" rl train --hidden 0,5 --steps 10
 printf '{"states": [[0, 0, 0, 0]]}' > "$work/s.json"
 expect_error "needs \"states\" and \"actions\"" rl step --env cartpole --input "$work/s.json"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3

@@ -1,7 +1,8 @@
 """Checks our classic-control environments against Gymnasium's: from 1,000 random states and
 actions per environment, set on both sides, one step of `deeplearn rl step` must give
-Gymnasium's next state (to 1e-6), reward (to 1e-6), termination (exactly) and observation (to
-1e-6 of Gymnasium's float32 observation, relative to its size).
+Gymnasium's next state and reward to 1e-9 (the issue asks for 1e-6; we agree to 1e-11, and the
+tighter bound catches a drift the looser one would let through), termination exactly, and the
+observation to 1e-6 of Gymnasium's float32 observation, relative to its size.
 
     python Tests/rl/check_dynamics.py [DEEPLEARN_BINARY] [--count N]
 """
@@ -63,7 +64,7 @@ def main():
         results[name] = {"steps": count, "max_state_difference": state_difference, "max_reward_difference": reward_difference,
                          "max_observation_difference": observation_difference, "terminations": sum(theirs["terminated"]),
                          "same_termination": same_termination}
-        if state_difference > 1e-6 or reward_difference > 1e-6 or observation_difference > 1e-6 or not same_termination:
+        if state_difference > 1e-9 or reward_difference > 1e-9 or observation_difference > 1e-6 or not same_termination:
             failures.append(name)
     print(json.dumps({"environments": results, "failures": failures}))
     sys.exit(1 if failures else 0)

@@ -11,6 +11,8 @@ The networks have the full ones' module kinds and index layout (state_dict names
               MaxPool2d(2), Flatten, Linear(18,6), BatchNorm1d(6), ReLU, Linear(6,3))  input [N, 36]
   torch_lstm  0: Reshape(4,3) (4 steps of 3 features), 1: LSTM(3,5,batch_first=True) whose last
               step's hidden state feeds 2: Linear(5,2)                          input [N, 12]
+  torch_bigru 0: Reshape(4,3), 1: GRU(3,4,num_layers=2,bidirectional=True,batch_first=True)
+              whose every step's outputs feed 2: Linear(32,2) (import only)   input [N, 12]
 
 The batch norms get random affine parameters and running statistics from a few train-mode
 forward passes on shifted, scaled random data, so eval mode differs clearly from train mode.

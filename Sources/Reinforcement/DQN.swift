@@ -1,0 +1,198 @@
+import Foundation
+import Layers
+import Optimizers
+import TensorCore
+
+/// Deep Q-learning (Mnih et al. 2015) with the refinements Stable-Baselines3 and the RL Zoo use:
+/// a replay buffer, a target network copied every `targetUpdateInterval` steps, an ε-greedy
+/// policy whose ε falls linearly over `explorationFraction` of the run, the Huber loss, gradient
+/// norm clipping, and optionally double DQN (van Hasselt et al.: the online network picks the
+/// next action, the target network values it) and a dueling head (Wang et al.).
+public final class DQN {
+    public struct Configuration: Sendable {
+        public var hidden: [Int] = [64, 64]
+        public var learningRate: Float = 2.3e-3
+        public var batchSize = 64
+        public var bufferSize = 100_000
+        public var learningStarts = 1_000
+        public var gamma = 0.99
+        public var targetUpdateInterval = 10
+        public var trainFrequency = 256
+        public var gradientSteps = 128
+        public var explorationFraction = 0.16
+        public var explorationInitial = 1.0
+        public var explorationFinal = 0.04
+        public var maxGradientNorm: Float = 10
+        public var double = true
+        public var dueling = false
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public let network: any Layer
+    private var target: any Layer
+    private let optimizer: Adam
+    private let actions: Int, observationSize: Int
+
+    public init(observationSize: Int, actions: Int, configuration: Configuration = Configuration(), seed: UInt64) {
+        self.configuration = configuration
+        self.actions = actions
+        self.observationSize = observationSize
+        network = Random.withSeed(seed) { DQN.makeNetwork(observationSize, actions, configuration) }
+        target = DQN.makeNetwork(observationSize, actions, configuration)
+        optimizer = Adam(network.trainableParameters, learningRate: configuration.learningRate)
+        copyToTarget()
+    }
+
+    static func makeNetwork(_ inputs: Int, _ actions: Int, _ c: Configuration) -> any Layer {
+        var layers: [any Layer] = []
+        var width = inputs
+        for h in c.hidden {
+            layers += [Linear(width, h), ReLU()]
+            width = h
+        }
+        if c.dueling { return Sequential(layers + [DuelingHead(width, actions)]) }
+        return Sequential(layers + [Linear(width, actions)])
+    }
+
+    /// The greedy action for `observation`.
+    public func act(_ observation: [Double]) -> Int {
+        let q = withoutGradients { network(Tensor(observation.map(Float.init), shape: [1, observationSize])) }.scalars
+        return q.indices.max { q[$0] < q[$1] }!
+    }
+
+    /// Trains on `environment` for `steps` environment steps; `progress` hears each finished
+    /// episode's return and the step count.
+    public func train(_ environment: any Environment, steps: Int, seed: UInt64, progress: (Double, Int) -> Void = { _, _ in }) {
+        let c = configuration
+        let episode = Episode(environment)
+        var generator = RandomGenerator(seed: seed &+ 1)
+        var buffer = ReplayBuffer(capacity: min(c.bufferSize, steps), observationSize: observationSize)
+        var observation = episode.reset(seed: seed)
+        var episodeReturn = 0.0
+        let decay = max(1, Int(c.explorationFraction * Double(steps)))
+        for step in 0..<steps {
+            let epsilon = step >= decay ? c.explorationFinal
+                : c.explorationInitial + (c.explorationFinal - c.explorationInitial) * Double(step) / Double(decay)
+            let action = step < c.learningStarts || Double(generator.next() >> 11) / Double(1 << 53) < epsilon
+                ? Int(generator.next() % UInt64(actions)) : act(observation)
+            let result = episode.step([Double(action)])
+            // A truncated episode bootstraps from its last state; only termination ends the return.
+            buffer.add(observation, action, result.reward, result.observation, terminal: result.terminated)
+            episodeReturn += result.reward
+            observation = result.observation
+            if result.terminated || result.truncated {
+                progress(episodeReturn, step + 1)
+                episodeReturn = 0
+                observation = episode.reset()
+            }
+            if step + 1 > c.learningStarts && (step + 1) % c.trainFrequency == 0 {
+                for _ in 0..<c.gradientSteps { update(buffer.sample(c.batchSize, using: &generator)) }
+            }
+            if (step + 1) % c.targetUpdateInterval == 0 { copyToTarget() }
+        }
+    }
+
+    private func copyToTarget() {
+        for ((_, online), (_, copy)) in zip(network.namedParameters, target.namedParameters) { copy.value = online.value.detached() }
+    }
+
+    private func update(_ batch: ReplayBuffer.Batch) {
+        let c = configuration
+        let next = withoutGradients { () -> Tensor in
+            let targetQ = target(batch.nextObservations)
+            if c.double {
+                let choice = network(batch.nextObservations).argmax(along: 1, keepingDims: true)
+                return targetQ.gathering(along: 1, indices: choice)
+            }
+            return targetQ.max(along: [1], keepingDims: true)
+        }
+        let y = batch.rewards + Float(c.gamma) * (1 - batch.terminals) * next
+        let q = network(batch.observations).gathering(along: 1, indices: batch.actions)
+        let loss = huberLoss(q, y.detached())
+        optimizer.zeroGrad()
+        loss.backward()
+        _ = clipGradients(network.trainableParameters, maxNorm: c.maxGradientNorm)
+        optimizer.step()
+    }
+}
+
+/// Q = V + A - mean(A): a value stream and an advantage stream over a shared body.
+public final class DuelingHead: Layer {
+    public let value: Linear, advantage: Linear
+    public init(_ inputs: Int, _ actions: Int) {
+        value = Linear(inputs, 1)
+        advantage = Linear(inputs, actions)
+    }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let a = advantage(x)
+        return value(x) + a - a.mean(along: [1], keepingDims: true)
+    }
+    public var description: String { "DuelingHead(\(value.inFeatures) => \(advantage.outFeatures))" }
+}
+
+/// Transitions in a ring of `capacity`, sampled uniformly.
+struct ReplayBuffer {
+    struct Batch {
+        let observations: Tensor, actions: Tensor, rewards: Tensor, nextObservations: Tensor, terminals: Tensor
+    }
+
+    let capacity: Int, observationSize: Int
+    private var observations: [Float], next: [Float], actions: [Int], rewards: [Float], terminals: [Float]
+    private var count = 0, position = 0
+
+    init(capacity: Int, observationSize: Int) {
+        self.capacity = capacity
+        self.observationSize = observationSize
+        observations = [Float](repeating: 0, count: capacity * observationSize)
+        next = observations
+        actions = [Int](repeating: 0, count: capacity)
+        rewards = [Float](repeating: 0, count: capacity)
+        terminals = rewards
+    }
+
+    mutating func add(_ o: [Double], _ a: Int, _ r: Double, _ n: [Double], terminal: Bool) {
+        for k in 0..<observationSize {
+            observations[position * observationSize + k] = Float(o[k])
+            next[position * observationSize + k] = Float(n[k])
+        }
+        actions[position] = a
+        rewards[position] = Float(r)
+        terminals[position] = terminal ? 1 : 0
+        position = (position + 1) % capacity
+        count = min(count + 1, capacity)
+    }
+
+    func sample(_ n: Int, using generator: inout RandomGenerator) -> Batch {
+        let rows = (0..<n).map { _ in Int(generator.next() % UInt64(count)) }
+        func gather(_ source: [Float]) -> [Float] {
+            rows.flatMap { source[($0 * observationSize)..<(($0 + 1) * observationSize)] }
+        }
+        return Batch(observations: Tensor(gather(observations), shape: [n, observationSize]),
+                     actions: Tensor(integers: rows.map { actions[$0] }, shape: [n, 1]),
+                     rewards: Tensor(rows.map { rewards[$0] }, shape: [n, 1]),
+                     nextObservations: Tensor(gather(next), shape: [n, observationSize]),
+                     terminals: Tensor(rows.map { terminals[$0] }, shape: [n, 1]))
+    }
+}
+
+/// Mean and standard deviation of the returns of `episodes` episodes with `policy`, from seeds
+/// `seed`, `seed + 1`, ... (the evaluation after training).
+public func evaluate(_ environment: any Environment, episodes: Int, seed: UInt64, policy: ([Double]) -> [Double]) -> (mean: Double, std: Double) {
+    let episode = Episode(environment)
+    var returns: [Double] = []
+    for k in 0..<episodes {
+        var observation = episode.reset(seed: seed &+ UInt64(k))
+        var total = 0.0
+        while true {
+            let step = episode.step(policy(observation))
+            total += step.reward
+            observation = step.observation
+            if step.terminated || step.truncated { break }
+        }
+        returns.append(total)
+    }
+    let mean = returns.reduce(0, +) / Double(episodes)
+    let variance = returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(episodes)
+    return (mean, variance.squareRoot())
+}
