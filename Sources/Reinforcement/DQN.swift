@@ -131,6 +131,16 @@ public final class DuelingHead: Layer {
     public var description: String { "DuelingHead(\(value.inFeatures) => \(advantage.outFeatures))" }
 }
 
+extension DuelingHead: ConfigurableLayer {
+    public static let typeName = "DuelingHead"
+    public var configuration: [String: any Sendable] { ["inFeatures": value.inFeatures, "actions": advantage.outFeatures] }
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        let (i, a) = (try c.size("inFeatures", of: Self.typeName), try c.size("actions", of: Self.typeName))
+        try LayerRegistry.reserve([[a + 1, i]], of: Self.typeName)
+        self.init(i, a)
+    }
+}
+
 /// Transitions in a ring of `capacity`, sampled uniformly.
 struct ReplayBuffer {
     struct Batch {

@@ -1,6 +1,7 @@
 import Foundation
 import Interop
 import Layers
+import Reinforcement
 import Models
 import TensorCore
 import Testing
@@ -49,6 +50,7 @@ nonisolated(unsafe) private let everyLayer: [String: (make: () -> any Layer, inp
         "RecurrentLanguageModel": ({ RecurrentLanguageModel(vocabularySize: 6, embeddingDim: 4, hiddenSize: 5, layers: 2, dropout: 0.1) }, ids),
         "TransformerLanguageModel": ({ TransformerLanguageModel(vocabularySize: 6, context: 4, dim: 8, heads: 2, layers: 2, dropout: 0.1) }, ids),
         "AttentionSeq2Seq": ({ AttentionSeq2Seq(sourceVocabulary: 6, targetVocabulary: 5, embeddingDim: 3, hiddenSize: 4) }, ids),
+        "DuelingHead": ({ DuelingHead(8, 3) }, flat),
         // An imported graph that is not a chain of our layers: run node by node.
         "ONNXGraph": ({
             let network = Sequential { Reshape([2, 4]); LSTM(4, 3); Linear(3, 2) }
