@@ -116,7 +116,9 @@ struct RLTrainCommand: ParsableCommand {
         let (mean, std) = evaluate(environment, episodes: 100, seed: seed &+ 1_000_000) { [Double(agent.act($0))] }
         let fields: [String: Any] = ["env": environment.id, "algo": algo, "seed": seed, "env_steps": total, "train_seconds": seconds,
                                      "mean_return_100": mean, "std_return_100": std]
-        if json { report(fields) } else { print(String(format: "%@ %@: mean return %.1f ± %.1f over 100 episodes, trained %d steps in %.1f s",
-                                                       environment.id, algo, mean, std, total, seconds)) }
+        if json { report(fields) } else {
+            print("\(environment.id) \(algo): " + String(format: "mean return %.1f ± %.1f over 100 episodes, trained %d steps in %.1f s",
+                                                          mean, std, total, seconds))
+        }
     }
 }
