@@ -19,22 +19,25 @@ struct ProtobufReader {
         let value: Value
     }
 
+    /// The varint at `i` in `bytes`, moving `i` past it.
+    static func varint(_ bytes: ArraySlice<UInt8>, at i: inout Int) throws -> UInt64 {
+        var result: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            guard i < bytes.endIndex else { throw Malformed(description: "a varint runs past the end of the message") }
+            let b = bytes[i]
+            i += 1
+            guard shift < 64 else { throw Malformed(description: "a varint is longer than 10 bytes") }
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
     /// The fields of the message in `bytes`, in file order.
     static func fields(_ bytes: ArraySlice<UInt8>) throws -> [Field] {
         var fields: [Field] = []
         var i = bytes.startIndex
-        func varint() throws -> UInt64 {
-            var result: UInt64 = 0, shift: UInt64 = 0
-            while true {
-                guard i < bytes.endIndex else { throw Malformed(description: "a varint runs past the end of the message") }
-                let b = bytes[i]
-                i += 1
-                guard shift < 64 else { throw Malformed(description: "a varint is longer than 10 bytes") }
-                result |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { return result }
-                shift += 7
-            }
-        }
+        func varint() throws -> UInt64 { try ProtobufReader.varint(bytes, at: &i) }
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
             guard n >= 0, bytes.endIndex - i >= n else { throw Malformed(description: "a field of \(n) bytes runs past the end of the message") }
             defer { i += n }
@@ -90,16 +93,9 @@ extension ProtobufReader.Field {
         case .bytes(let b):
             var out: [Int64] = [], i = b.startIndex
             while i < b.endIndex {
-                var result: UInt64 = 0, shift: UInt64 = 0
-                while true {
-                    guard i < b.endIndex, shift < 64 else { throw Malformed(description: "a packed varint in field \(number) is cut off") }
-                    let byte = b[i]
-                    i += 1
-                    result |= UInt64(byte & 0x7F) << shift
-                    if byte & 0x80 == 0 { break }
-                    shift += 7
+                do { out.append(Int64(bitPattern: try ProtobufReader.varint(b, at: &i))) } catch let e as Malformed {
+                    throw Malformed(description: "a packed varint in field \(number): \(e.description)")
                 }
-                out.append(Int64(bitPattern: result))
             }
             return out
         default: throw Malformed(description: "field \(number) should hold integers")
