@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interop", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "CPUBackend", "TestSupport"]),
-        .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement"]),
+        .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement", "TensorCore", "Layers"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Reinforcement", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),

@@ -36,7 +36,7 @@ public final class DQN {
     public let network: any Layer
     private var target: any Layer
     private let optimizer: Adam
-    private let actions: Int, observationSize: Int
+    public let actions: Int, observationSize: Int
 
     public init(observationSize: Int, actions: Int, configuration: Configuration = Configuration(), seed: UInt64) {
         self.configuration = configuration
@@ -69,27 +69,17 @@ public final class DQN {
     /// episode's return and the step count.
     public func train(_ environment: any Environment, steps: Int, seed: UInt64, progress: (Double, Int) -> Void = { _, _ in }) {
         let c = configuration
-        let episode = Episode(environment)
+        let loop = EpisodeLoop(environment, seed: seed)
         var generator = RandomGenerator(seed: seed &+ 1)
-        var buffer = ReplayBuffer(capacity: min(c.bufferSize, steps), observationSize: observationSize)
-        var observation = episode.reset(seed: seed)
-        var episodeReturn = 0.0
-        let decay = max(1, Int(c.explorationFraction * Double(steps)))
+        var buffer = ReplayBuffer(capacity: min(c.bufferSize, steps), observationSize: observationSize, actionSize: 1, discrete: true)
         for step in 0..<steps {
-            let epsilon = step >= decay ? c.explorationFinal
-                : c.explorationInitial + (c.explorationFinal - c.explorationInitial) * Double(step) / Double(decay)
-            let action = step < c.learningStarts || Double(generator.next() >> 11) / Double(1 << 53) < epsilon
+            let epsilon = linearDecay(step, of: steps, from: c.explorationInitial, to: c.explorationFinal, fraction: c.explorationFraction)
+            let observation = loop.observation
+            let action = step < c.learningStarts || uniform(&generator) < epsilon
                 ? Int(generator.next() % UInt64(actions)) : act(observation)
-            let result = episode.step([Double(action)])
+            let result = loop.step([Double(action)], progress: progress)
             // A truncated episode bootstraps from its last state; only termination ends the return.
-            buffer.add(observation, action, result.reward, result.observation, terminal: result.terminated)
-            episodeReturn += result.reward
-            observation = result.observation
-            if result.terminated || result.truncated {
-                progress(episodeReturn, step + 1)
-                episodeReturn = 0
-                observation = episode.reset()
-            }
+            buffer.add(observation, [Double(action)], result.reward, result.observation, terminal: result.terminated)
             if step + 1 > c.learningStarts && (step + 1) % c.trainFrequency == 0 {
                 for _ in 0..<c.gradientSteps { update(buffer.sample(c.batchSize, using: &generator)) }
             }
@@ -142,51 +132,6 @@ extension DuelingHead: ConfigurableLayer {
         let (i, a) = (try c.size("inFeatures", of: Self.typeName), try c.size("actions", of: Self.typeName))
         try LayerRegistry.reserve([[a + 1, i]], of: Self.typeName)
         self.init(i, a)
-    }
-}
-
-/// Transitions in a ring of `capacity`, sampled uniformly.
-struct ReplayBuffer {
-    struct Batch {
-        let observations: Tensor, actions: Tensor, rewards: Tensor, nextObservations: Tensor, terminals: Tensor
-    }
-
-    let capacity: Int, observationSize: Int
-    private var observations: [Float], next: [Float], actions: [Int], rewards: [Float], terminals: [Float]
-    private var count = 0, position = 0
-
-    init(capacity: Int, observationSize: Int) {
-        self.capacity = capacity
-        self.observationSize = observationSize
-        observations = [Float](repeating: 0, count: capacity * observationSize)
-        next = observations
-        actions = [Int](repeating: 0, count: capacity)
-        rewards = [Float](repeating: 0, count: capacity)
-        terminals = rewards
-    }
-
-    mutating func add(_ o: [Double], _ a: Int, _ r: Double, _ n: [Double], terminal: Bool) {
-        for k in 0..<observationSize {
-            observations[position * observationSize + k] = Float(o[k])
-            next[position * observationSize + k] = Float(n[k])
-        }
-        actions[position] = a
-        rewards[position] = Float(r)
-        terminals[position] = terminal ? 1 : 0
-        position = (position + 1) % capacity
-        count = min(count + 1, capacity)
-    }
-
-    func sample(_ n: Int, using generator: inout RandomGenerator) -> Batch {
-        let rows = (0..<n).map { _ in Int(generator.next() % UInt64(count)) }
-        func gather(_ source: [Float]) -> [Float] {
-            rows.flatMap { source[($0 * observationSize)..<(($0 + 1) * observationSize)] }
-        }
-        return Batch(observations: Tensor(gather(observations), shape: [n, observationSize]),
-                     actions: Tensor(integers: rows.map { actions[$0] }, shape: [n, 1]),
-                     rewards: Tensor(rows.map { rewards[$0] }, shape: [n, 1]),
-                     nextObservations: Tensor(gather(next), shape: [n, observationSize]),
-                     terminals: Tensor(rows.map { terminals[$0] }, shape: [n, 1]))
     }
 }
 

@@ -108,3 +108,37 @@ struct Uniform {
         low + (high - low) * Double(generator.next() >> 11) / Double(1 << 53)
     }
 }
+
+/// One environment stepped without end, as an off-policy learner steps it: each episode that
+/// ends is reported (its return and the total step count) and the next one begins at once.
+final class EpisodeLoop {
+    private let episode: Episode
+    /// The observation the next action answers.
+    private(set) var observation: [Double]
+    private var total = 0.0, steps = 0
+
+    init(_ environment: any Environment, seed: UInt64) {
+        episode = Episode(environment)
+        observation = episode.reset(seed: seed)
+    }
+
+    func step(_ action: [Double], progress: (Double, Int) -> Void) -> EnvironmentStep {
+        let result = episode.step(action)
+        total += result.reward
+        steps += 1
+        observation = result.observation
+        if result.terminated || result.truncated {
+            progress(total, steps)
+            total = 0
+            observation = episode.reset()
+        }
+        return result
+    }
+}
+
+/// A value falling linearly from `initial` to `final` over the first `fraction` of `steps`
+/// (Stable-Baselines3's exploration schedule), then staying at `final`.
+func linearDecay(_ step: Int, of steps: Int, from initial: Double, to final: Double, fraction: Double) -> Double {
+    let decay = max(1, Int(fraction * Double(steps)))
+    return step >= decay ? final : initial + (final - initial) * Double(step) / Double(decay)
+}

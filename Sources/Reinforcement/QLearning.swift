@@ -1,3 +1,4 @@
+import Layers
 import TensorCore
 
 /// Tabular Q-learning (Watkins): a table of action values per state, updated toward
@@ -22,24 +23,31 @@ public final class QLearning {
     }
 
     public func train(_ environment: any Environment, steps: Int, seed: UInt64, progress: (Double, Int) -> Void = { _, _ in }) {
-        let episode = Episode(environment)
+        let loop = EpisodeLoop(environment, seed: seed)
         var generator = RandomGenerator(seed: seed)
-        var observation = episode.reset(seed: seed), total = 0.0
-        let actions = table[0].count, decay = max(1, Int(explorationFraction * Double(steps)))
+        let actions = table[0].count
         for step in 0..<steps {
-            let epsilon = step >= decay ? finalEpsilon : initialEpsilon + (finalEpsilon - initialEpsilon) * Double(step) / Double(decay)
-            let action = Double(generator.next() >> 11) / Double(1 << 53) < epsilon ? Int(generator.next() % UInt64(actions)) : act(observation)
-            let result = episode.step([Double(action)])
+            let epsilon = linearDecay(step, of: steps, from: initialEpsilon, to: finalEpsilon, fraction: explorationFraction)
+            let observation = loop.observation
+            let action = uniform(&generator) < epsilon ? Int(generator.next() % UInt64(actions)) : act(observation)
+            let result = loop.step([Double(action)], progress: progress)
             let (s, s2) = (Self.index(observation), Self.index(result.observation))
             let target = result.reward + (result.terminated ? 0 : gamma * table[s2].max()!)
             table[s][action] += alpha * (target - table[s][action])
-            total += result.reward
-            observation = result.observation
-            if result.terminated || result.truncated {
-                progress(total, step + 1)
-                total = 0
-                observation = episode.reset()
-            }
         }
+    }
+}
+
+extension QLearning: Agent {
+    public func train(_ make: () -> any Environment, steps: Int, seed: UInt64, progress: (Double, Int) -> Void) {
+        train(make(), steps: steps, seed: seed, progress: progress)
+    }
+
+    /// The table as a network: a bias-free linear layer whose weight is the table transposed, so a
+    /// one-hot observation picks its state's row.
+    public var greedyPolicy: GreedyPolicy {
+        let layer = Linear(table.count, table[0].count, bias: false)
+        layer.weight.value = Tensor((0..<table[0].count).flatMap { a in table.map { Float($0[a]) } }, shape: [table[0].count, table.count])
+        return GreedyPolicy(network: layer, output: .argmax, actionSpace: .discrete(table[0].count))
     }
 }

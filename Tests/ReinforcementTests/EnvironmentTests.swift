@@ -87,31 +87,3 @@ import Testing
         #expect(Environments.make("pong") == nil)
     }
 }
-
-@Suite struct AgentTests {
-    @Test func qLearningFindsTheGridWorldsGoal() {
-        let agent = QLearning(states: 16, actions: 4)
-        agent.train(GridWorld(), steps: 20_000, seed: 1)
-        let (mean, _) = evaluate(GridWorld(), episodes: 5, seed: 0) { [Double(agent.act($0))] }
-        #expect(mean == 1)
-        // The greedy path is a shortest one: 6 moves.
-        let episode = Episode(GridWorld())
-        var observation = episode.reset(), moves = 0
-        while !episode.finished { observation = episode.step([Double(agent.act(observation))]).observation; moves += 1 }
-        #expect(moves == 6)
-    }
-
-    @Test func dqnLearnsTheGridWorldAndRepeatsItsSeed() {
-        var c = DQN.Configuration()
-        (c.hidden, c.learningStarts, c.trainFrequency, c.gradientSteps, c.targetUpdateInterval, c.explorationFraction) = ([32], 200, 16, 8, 50, 0.5)
-        func run() -> (DQN, [Double]) {
-            let agent = DQN(observationSize: 16, actions: 4, configuration: c, seed: 3)
-            var returns: [Double] = []
-            agent.train(GridWorld(), steps: 4_000, seed: 3) { r, _ in returns.append(r) }
-            return (agent, returns)
-        }
-        let (agent, returns) = run()
-        #expect(evaluate(GridWorld(), episodes: 3, seed: 0) { [Double(agent.act($0))] }.mean == 1)
-        #expect(run().1 == returns)   // same seed, same episodes
-    }
-}
