@@ -48,11 +48,16 @@ public enum Parallel {
             body(0, 0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let job = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { i in
-                job.value(i, (count * i / chunks)..<(count * (i + 1) / chunks))
-            }
+        concurrently(chunks) { i in body(i, (count * i / chunks)..<(count * (i + 1) / chunks)) }
+    }
+
+    /// Runs `chunk(0..<chunks)` on the worker pool, or through Dispatch when the pool is busy.
+    @usableFromInline
+    static func concurrently(_ chunks: Int, _ chunk: (Int) -> Void) {
+        if WorkerPool.shared?.run(chunks: chunks, chunk) == true { return }
+        withoutActuallyEscaping(chunk) { chunk in
+            let job = UncheckedBox(chunk)
+            DispatchQueue.concurrentPerform(iterations: chunks) { job.value($0) }
         }
     }
 }

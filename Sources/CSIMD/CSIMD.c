@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #include <math.h>
 
+void csimd_spin_pause(void) { _mm_pause(); }
+
 int csimd_has_avx2_fma(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -212,5 +214,7 @@ void csimd_softmax_row(const float *x, float *y, long length) {
 #else
 
 int csimd_has_avx2_fma(void) { return 0; }
+
+void csimd_spin_pause(void) {}
 
 #endif

@@ -9,6 +9,9 @@
 /// 1 when the processor and the operating system support AVX2 and FMA, else 0.
 int csimd_has_avx2_fma(void);
 
+/// A hint that the caller is spinning on a shared value (x86's `pause`; nothing elsewhere).
+void csimd_spin_pause(void);
+
 #if defined(__x86_64__)
 /// One row of a fused LSTM step, forward: from the state's share of the gates `z` (4H, in the
 /// order i, f, g, o) and the input's `xp` (4H), with `c_prev` (H), writes `h` and `c` (H each)
