@@ -114,12 +114,13 @@ public final class PolicyGradient {
         if c.linearSchedule { optimizer.learningRate = c.learningRate * Float(remaining) }
         let clip = c.linearSchedule ? c.clipRange * Float(remaining) : c.clipRange
         let ppo = c.algorithm == .ppo
-        let batch = ppo ? min(c.batchSize, n) : n
+        let batchSize = ppo ? min(c.batchSize, n) : n
         for _ in 0..<(ppo ? c.epochs : 1) {
             var order = Array(0..<n)
             if ppo { order.shuffle(using: &generator) }
-            for start in stride(from: 0, to: n - batch + 1, by: batch) {
-                let rows = Array(order[start..<(start + batch)])
+            // Stable-Baselines3's minibatches: the last one holds what is left.
+            for start in stride(from: 0, to: n, by: batchSize) {
+                let rows = Array(order[start..<min(start + batchSize, n)]), batch = rows.count
                 var advantage = rows.map { advantages[$0] }
                 if c.normalizeAdvantage && ppo && batch > 1 {
                     let mean = advantage.reduce(0, +) / Double(batch)

@@ -21,10 +21,11 @@ public enum Recipes {
         case ("dqn", .discrete(let n)):
             var c = DQN.Configuration(), steps = 50_000
             if name == "MountainCar-v0" {
-                // The RL Zoo's MountainCar-v0 recipe.
+                // The RL Zoo's MountainCar-v0 recipe (not double, as SB3's DQN), with a dueling head.
                 (c.hidden, c.learningRate, c.batchSize, c.bufferSize, c.gamma) = ([256, 256], 4e-3, 128, 10_000, 0.98)
                 (c.targetUpdateInterval, c.trainFrequency, c.gradientSteps) = (600, 16, 8)
                 (c.explorationFraction, c.explorationFinal, steps) = (0.2, 0.07, 120_000)
+                (c.double, c.dueling) = (false, true)
             }
             if let hidden { c.hidden = hidden }
             if let learningRate { c.learningRate = learningRate }

@@ -80,8 +80,18 @@ printf '{"states": [[1e300]], "actions": [[0]]}' > "$work/s.json"
 expect_error "a cell 0...15" rl step --env gridworld --input "$work/s.json"
 printf '{"states": [[1e20, 0, 0, 0]], "actions": [[0]]}' > "$work/s.json"
 expect_error "within ±10^6" rl step --env acrobot --input "$work/s.json"
-expect_error "unknown algorithm 'ppo'" rl train --algo ppo
+expect_error "unknown algorithm 'td3'" rl train --algo td3
 expect_error "dqn needs discrete actions" rl train --env pendulum --steps 10
+expect_error "sac needs continuous actions" rl train --env cartpole --algo sac --steps 10
+expect_error "qlearning needs a finite state space" rl train --env cartpole --algo qlearning --steps 10
+expect_error "--plot must name a .svg or .png file" rl train --steps 10 --plot curve.jpg
+expect_error "--output must name a .safetensors file" rl train --steps 10 --output agent.pt
+expect_error "--learning-rate must be in (0, 1]" rl train --steps 10 --learning-rate nan
+expect_error "--checkpoint $work/none.safetensors" rl play --checkpoint "$work/none.safetensors"
+"$binary" rl train --env gridworld --algo qlearning --steps 200 --output "$work/grid.safetensors" > /dev/null
+"$binary" train --epochs 1 --batch-size 16 --data "$data" --output "$work/mlp.safetensors" > /dev/null 2>&1
+expect_error "not an \`rl train\` policy" rl play --checkpoint "$work/mlp.safetensors"
+expect_error "--episodes" rl play --checkpoint "$work/grid.safetensors" --episodes 0
 expect_error "--hidden must be 1 to 8 sizes" rl train --hidden 0,5 --steps 10
 printf '{"states": [[0, 0, 0, 0]]}' > "$work/s.json"
 expect_error "needs \"states\" and \"actions\"" rl step --env cartpole --input "$work/s.json"
