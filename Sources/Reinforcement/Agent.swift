@@ -79,6 +79,11 @@ func rescale(_ a: [Double], _ low: [Double], _ high: [Double]) -> [Double] {
     a.indices.map { k in low[k] + (a[k] + 1) / 2 * (high[k] - low[k]) }
 }
 
+/// Sets `target`'s parameters to copies of `source`'s (a target network; the two have one architecture).
+func copyParameters(of source: any Layer, into target: any Layer) {
+    for ((_, from), (_, to)) in zip(source.namedParameters, target.namedParameters) { to.value = from.value.detached() }
+}
+
 /// An agent the command line trains: any of the algorithms behind one face.
 public protocol Agent: AnyObject {
     /// Trains for (at least) `steps` environment steps on environments made by `make`;

@@ -88,7 +88,7 @@ public final class DQN {
     }
 
     private func copyToTarget() {
-        for ((_, online), (_, copy)) in zip(network.namedParameters, target.namedParameters) { copy.value = online.value.detached() }
+        copyParameters(of: network, into: target)
     }
 
     private func update(_ batch: ReplayBuffer.Batch) {

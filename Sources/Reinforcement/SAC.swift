@@ -52,9 +52,7 @@ public final class SAC {
              [mlp(observationSize + d, 1), mlp(observationSize + d, 1)])
         }
         targets = [mlp(observationSize + d, 1), mlp(observationSize + d, 1)]
-        for (target, critic) in zip(targets, critics) {
-            for ((_, t), (_, p)) in zip(target.namedParameters, critic.namedParameters) { t.value = p.value.detached() }
-        }
+        for (target, critic) in zip(targets, critics) { copyParameters(of: critic, into: target) }
         logTemperature = Parameter(Tensor([Float(log(Double(c.initialTemperature)))], shape: [1]))
         actorOptimizer = Adam(body.trainableParameters + mean.trainableParameters + logStd.trainableParameters, learningRate: c.learningRate)
         criticOptimizer = Adam(critics.flatMap(\.trainableParameters), learningRate: c.learningRate)
