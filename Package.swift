@@ -32,13 +32,15 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Layers", "TensorCore"]),
         // Reinforcement learning: environments with Gymnasium's conventions and dynamics.
         .target(name: "Reinforcement", dependencies: ["TensorCore", "Layers", "Optimizers"]),
+        // Generative models: autoencoders, the VAE, GANs, and the scores of what they make.
+        .target(name: "Generative", dependencies: ["TensorCore", "Layers", "Optimizers", "Datasets", "Training", "Models", "Interop"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop", "Distributed"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,
         // character language models, the attention seq2seq and its digit tasks.
         .target(name: "Models", dependencies: ["Layers", "Optimizers", "Datasets", "Training", "Interop"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models", "Reinforcement"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models", "Reinforcement", "Generative"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "CPUBackend", "TestSupport"]),
         .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement", "TensorCore", "Layers"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "GenerativeTests", dependencies: ["Generative", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Reinforcement", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]

@@ -8,3 +8,4 @@
 @_exported import Training
 @_exported import Models
 @_exported import Reinforcement
+@_exported import Generative

@@ -114,6 +114,19 @@ extension Conv2D: ShapeInferring {
     }
 }
 
+extension ConvTranspose2D: ShapeInferring {
+    /// `(H - 1)·stride - 2·padding + dilation·(k - 1) + outputPadding + 1` on each axis.
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try expect(input.count == 4 && input[1] == inChannels && input[2] >= 1 && input[3] >= 1, self, input,
+                   "should be [N, \(inChannels), H, W]")
+        func size(_ n: Int, _ k: Int, _ s: Int, _ p: Int, _ op: Int, _ d: Int) -> Int { (n - 1) * s - 2 * p + d * (k - 1) + op + 1 }
+        let h = size(input[2], kernelSize.0, stride.0, padding.0, outputPadding.0, dilation.0)
+        let w = size(input[3], kernelSize.1, stride.1, padding.1, outputPadding.1, dilation.1)
+        try expect(h >= 1 && w >= 1, self, input, "gives an empty output")
+        return [input[0], outChannels, h, w]
+    }
+}
+
 extension Conv1D: ShapeInferring {
     public func outputShape(for input: [Int]) throws -> [Int] {
         try expect(input.count == 3 && input[1] == inChannels, self, input, "should be [N, \(inChannels), L]")

@@ -95,6 +95,20 @@ expect_error "--episodes" rl play --checkpoint "$work/grid.safetensors" --episod
 expect_error "--hidden must be 1 to 8 sizes" rl train --hidden 0,5 --steps 10
 printf '{"states": [[0, 0, 0, 0]]}' > "$work/s.json"
 expect_error "needs \"states\" and \"actions\"" rl step --env cartpole --input "$work/s.json"
+# Generative models: the flag, the model it does not apply to, a checkpoint that is not one.
+expect_error "unknown model 'diffusion'; choose one of ae, dae, vae, gan, cgan" generate train --model diffusion
+expect_error "--corruption: corruption 'blur:2'" generate train --model dae --corruption blur:2
+expect_error "--loss must be non-saturating or hinge" generate train --model gan --loss wasserstein
+expect_error "--beta must be finite and >= 0" generate train --model vae --beta nan
+expect_error "--epochs must be in 1...100000" generate train --model ae --epochs 0
+expect_error "--output must name a .safetensors file" generate train --model ae --output ae.pt
+expect_error "the vae is dense" generate train --model vae --architecture conv --data "$data"
+"$binary" generate train --model ae --epochs 1 --limit 64 --data "$data" --output "$work/ae.safetensors" --json > /dev/null
+expect_error "--class applies only to a cgan" generate sample --checkpoint "$work/ae.safetensors" --class 3 --data "$data" --output "$work/g.png"
+expect_error "--interpolate applies only to a vae" generate sample --checkpoint "$work/ae.safetensors" --interpolate 2 --data "$data" --output "$work/g.png"
+expect_error "not a generative model" generate sample --checkpoint "$work/grid.safetensors" --output "$work/g.png"
+expect_error "--count must be in 1...1000" generate sample --checkpoint "$work/ae.safetensors" --count 0 --output "$work/g.png"
+expect_error "nothing to score" generate score --file "$work/ae.safetensors" --data "$data"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
 printf '0,300\n' > "$work/bad.csv"
