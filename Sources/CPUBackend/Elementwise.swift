@@ -173,6 +173,18 @@ public enum Elementwise {
         _ output: UnsafeMutablePointer<Float>, shape: [Int]
     ) {
         let count = shape.reduce(1, *)
+        if count == 0 { return }
+        // Each operand laid out like the output or a single broadcast value (leaky ReLU, the
+        // gradients of select and clamp): one flat loop, split over the cores.
+        var contiguous = [Int](repeating: 1, count: shape.count)
+        for d in stride(from: shape.count - 2, through: 0, by: -1) { contiguous[d] = contiguous[d + 1] * shape[d + 1] }
+        func step(_ s: [Int]) -> Int? { s == contiguous ? 1 : s.allSatisfy { $0 == 0 } ? 0 : nil }
+        if let kc = step(cs), let ka = step(sa), let kb = step(sb) {
+            Parallel.forChunks(of: count) { r in
+                for i in r { output[i] = condition[i &* kc] != 0 ? a[i &* ka] : b[i &* kb] }
+            }
+            return
+        }
         var index = [Int](repeating: 0, count: shape.count)
         for i in 0..<count {
             var oc = 0, oa = 0, ob = 0

@@ -154,6 +154,8 @@ public final class GAN {
             lossD.backward()
             discriminatorOptimizer.step()
 
+            // The generator's step needs the gradient through the discriminator, not its weights' gradients.
+            discriminator.setTrainable(false)
             let fakeForG = discriminator(discriminatorInput(fake, fakeLabels))
             let lossG = switch c.loss {
             case .nonSaturating: softplus(-fakeForG).mean()
@@ -162,6 +164,7 @@ public final class GAN {
             generatorOptimizer.zeroGrad()
             lossG.backward()
             generatorOptimizer.step()
+            discriminator.setTrainable(true)
             Self.copy(self.generator, into: ema, decay: c.emaDecay)
 
             let correct = real.scalars.filter { $0 > 0 }.count + fakeForD.scalars.filter { $0 < 0 }.count
