@@ -133,16 +133,16 @@ public final class GAN {
         }
         let generatorOptimizer = Adam(generator.trainableParameters, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
         let discriminatorOptimizer = Adam(discriminator.trainableParameters, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
-        var generator = RandomGenerator(seed: seed)
+        var random = RandomGenerator(seed: seed)
         let scaled = images * 2 - 1
-        self.generator.train()
+        generator.train()
         discriminator.train()
         return try trainEpochs(images: scaled, labels: c.classes > 0 ? labels : nil, epochs: epochs, batchSize: batchSize,
-                               generator: &generator, progress: progress) { x, y, g in
+                               generator: &random, progress: progress) { x, y, g in
             let n = x.shape[0]
             let z = Tensor.normal([n, c.latent], using: &g)
             let fakeLabels = c.classes > 0 ? Tensor(integers: (0..<n).map { _ in Int(g.next() % UInt64(c.classes)) }) : nil
-            let fake = self.generator(Self.generatorInput(z, fakeLabels, classes: c.classes))
+            let fake = generator(Self.generatorInput(z, fakeLabels, classes: c.classes))
 
             let real = discriminator(discriminatorInput(x, y))
             let fakeForD = discriminator(discriminatorInput(fake.detached(), fakeLabels))
@@ -165,7 +165,7 @@ public final class GAN {
             lossG.backward()
             generatorOptimizer.step()
             discriminator.setTrainable(true)
-            Self.copy(self.generator, into: ema, decay: c.emaDecay)
+            Self.copy(generator, into: ema, decay: c.emaDecay)
 
             let correct = real.scalars.filter { $0 > 0 }.count + fakeForD.scalars.filter { $0 < 0 }.count
             return ["loss_d": lossD.float, "loss_g": lossG.float, "d_accuracy": Float(correct) / Float(2 * n)]
@@ -176,9 +176,9 @@ public final class GAN {
     /// from `seed`; a conditional GAN needs `labels` `[count]`.
     public func sample(count: Int, labels: Tensor? = nil, seed: UInt64) -> Tensor {
         require(configuration.classes == 0 || labels?.shape == [count], "GAN.sample: a conditional GAN needs \(count) labels")
-        var generator = RandomGenerator(seed: seed)
+        var random = RandomGenerator(seed: seed)
         ema.eval()
-        return Self.images(from: ema, codes: Tensor.normal([count, configuration.latent], using: &generator),
+        return Self.images(from: ema, codes: Tensor.normal([count, configuration.latent], using: &random),
                            labels: labels, classes: configuration.classes)
     }
 

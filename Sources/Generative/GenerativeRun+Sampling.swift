@@ -60,7 +60,7 @@ extension GenerativeRun {
                 let ae = Autoencoder(encoder: network.layers[0] as! Sequential, decoder: network.layers[1] as! Sequential, latentSize: latent)
                 var generator = RandomGenerator(seed: seed)
                 let noisy = Corruption.gaussian(sigma: 0.3).apply(to: first, using: &generator)
-                return (Tensor.concat([first, noisy, ae.reconstruct(noisy)]), n, "clean, noisy (σ = 0.3) and denoised test images")
+                return (Tensor.concat([first, noisy, ae.reconstruct(noisy)]), n, "clean, noisy (sigma 0.3) and denoised test images")
             case .vae:
                 let vae = VariationalAutoencoder(encoder: network.layers[0] as! Sequential, decoder: network.layers[1] as! Sequential, latentSize: latent)
                 guard let rows = interpolate else { return (vae.sample(count: count, seed: seed), 0, "\(count) samples of the VAE") }

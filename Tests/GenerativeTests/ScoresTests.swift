@@ -69,6 +69,12 @@ import TensorCore
         let hit = Corruption.saltAndPepper(fraction: 0.2).apply(to: big, using: &generator).scalars
         let (salt, pepper) = (hit.filter { $0 == 1 }.count, hit.filter { $0 == 0 }.count)
         #expect(abs(salt - 1000) < 150 && abs(pepper - 1000) < 150)
+        // The Gaussian noise is standard normal: its mean, variance and share beyond 2σ (4.55%).
+        var noiseGenerator = RandomGenerator(seed: 7)
+        let z = Corruption.normal([100_001], using: &noiseGenerator).scalars.map(Double.init)
+        let mean = z.reduce(0, +) / Double(z.count), variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(z.count)
+        #expect(z.count == 100_001 && abs(mean) < 0.01 && abs(variance - 1) < 0.02)
+        #expect(abs(Double(z.filter { abs($0) > 2 }.count) / Double(z.count) - 0.0455) < 0.003)
         #expect(try Corruption(parsing: "gaussian:0.3") == .gaussian(sigma: 0.3))
         #expect(throws: GenerativeError.self) { try Corruption(parsing: "gaussian:-1") }
         #expect(throws: GenerativeError.self) { try Corruption(parsing: "blur:2") }
