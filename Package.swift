@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement", "TensorCore", "Layers"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Reinforcement", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Reinforcement", "Generative", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -56,3 +56,19 @@ public final class SpectralNormalized: ModeDependentLayer {
     public var namedDirectParameters: [(name: String, parameter: Parameter)] { [("u", u)] }
     public var description: String { "SpectralNormalized(\(layer))" }
 }
+
+extension SpectralNormalized: ConfigurableLayer {
+    public static let typeName = "SpectralNormalized"
+    public var configuration: [String: any Sendable] { get throws { ["layer": try LayerRegistry.describe(layer)] } }
+    /// The wrapped layer rebuilt; `u` is a buffer, so a checkpoint restores it with the weights.
+    public convenience init(configuration c: [String: any Sendable]) throws {
+        guard let item = c["layer"] as? [String: any Sendable] else {
+            throw LayerConfigurationError.missingField(type: Self.typeName, field: "layer")
+        }
+        let inner = try LayerRegistry.make(from: item)
+        guard inner is Linear || inner is Conv2D else {
+            throw LayerConfigurationError.invalidField(type: Self.typeName, field: "layer", reason: "must be a Linear or a Conv2D")
+        }
+        self.init(inner)
+    }
+}

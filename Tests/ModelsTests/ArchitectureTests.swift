@@ -1,4 +1,5 @@
 import Foundation
+import Generative
 import Interop
 import Layers
 import Reinforcement
@@ -51,6 +52,7 @@ nonisolated(unsafe) private let everyLayer: [String: (make: () -> any Layer, inp
         "TransformerLanguageModel": ({ TransformerLanguageModel(vocabularySize: 6, context: 4, dim: 8, heads: 2, layers: 2, dropout: 0.1) }, ids),
         "AttentionSeq2Seq": ({ AttentionSeq2Seq(sourceVocabulary: 6, targetVocabulary: 5, embeddingDim: 3, hiddenSize: 4) }, ids),
         "DuelingHead": ({ DuelingHead(8, 3) }, flat),
+        "SpectralNormalized": ({ SpectralNormalized(Conv2D(4, 3, kernelSize: 3, stride: 2, padding: .same)) }, image),
         // An imported graph that is not a chain of our layers: run node by node.
         "ONNXGraph": ({
             let network = Sequential { Reshape([2, 4]); LSTM(4, 3); Linear(3, 2) }
