@@ -35,12 +35,14 @@ let package = Package(
         // Generative models: autoencoders, the VAE, GANs, and the scores of what they make.
         .target(name: "Generative", dependencies: ["TensorCore", "Layers", "Optimizers", "Datasets", "Training", "Models", "Interop"]),
         // compile/fit/evaluate/predict, callbacks, metrics, progress, checkpoints.
+        // Compression: pruning (unstructured and structured), sparse storage, distillation.
+        .target(name: "Compression", dependencies: ["TensorCore", "Layers", "Optimizers", "Datasets", "Training", "Models", "Interop"]),
         .target(name: "Training", dependencies: ["Layers", "Optimizers", "Datasets", "Interop", "Distributed"]),
         // Assembled networks with their recipes and the loops that train them: the model zoo,
         // character language models, the attention seq2seq and its digit tasks.
         .target(name: "Models", dependencies: ["Layers", "Optimizers", "Datasets", "Training", "Interop"]),
         // Umbrella: `import DeepLearning` brings in every public target.
-        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models", "Reinforcement", "Generative"]),
+        .target(name: "DeepLearning", dependencies: ["TensorCore", "Datasets", "Layers", "Optimizers", "Interop", "Distributed", "Training", "Models", "Reinforcement", "Generative", "Compression"]),
         .executableTarget(
             name: "deeplearn",
             dependencies: [
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "ReinforcementTests", dependencies: ["Reinforcement", "TensorCore", "Layers"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Layers", "TensorCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Reinforcement", "Generative", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"], exclude: ["Fixtures"]),
     ]

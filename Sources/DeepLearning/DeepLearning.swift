@@ -9,3 +9,4 @@
 @_exported import Models
 @_exported import Reinforcement
 @_exported import Generative
+@_exported import Compression

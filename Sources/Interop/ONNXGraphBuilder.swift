@@ -41,6 +41,8 @@ public final class ONNXGraphBuilder {
         case .float32: return 1
         case .int32: return 6
         case .int64: return 7
+        case .int8: return 3
+        case .uint8: return 2
         }
     }
 

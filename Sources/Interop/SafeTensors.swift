@@ -27,11 +27,13 @@ public enum SafeTensors {
         case .float32: return "F32"
         case .int32: return "I32"
         case .int64: return "I64"
+        case .int8: return "I8"
+        case .uint8: return "U8"
         }
     }
 
     static func dtype(_ code: String) -> DType? {
-        ["F32": .float32, "I32": .int32, "I64": .int64][code]
+        ["F32": .float32, "I32": .int32, "I64": .int64, "I8": .int8, "U8": .uint8][code]
     }
 
     /// The floating-point types PyTorch also saves (`half`, `bfloat16`, `double`), read into
@@ -130,7 +132,7 @@ public enum SafeTensors {
                   let shapeItems = entry["shape"] as? [Any], let offsetItems = entry["data_offsets"] as? [Any], offsetItems.count == 2
             else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
             guard let dtype = dtype(code) ?? (widenedFloats[code] != nil ? .float32 : nil) else {
-                throw fail("tensor '\(name)' has unsupported dtype \(code) (F32, F16, BF16, F64, I32 and I64 are read)")
+                throw fail("tensor '\(name)' has unsupported dtype \(code) (F32, F16, BF16, F64, I32, I64, I8 and U8 are read)")
             }
             let shape = shapeItems.compactMap { $0 as? Int }, offsets = offsetItems.compactMap { $0 as? Int }
             guard shape.count == shapeItems.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else {

@@ -1,14 +1,27 @@
 /// The element type of a tensor, chosen at run time.
 ///
-/// Arithmetic runs in `float32`; `int32` and `int64` hold labels and indices.
+/// Arithmetic runs in `float32`; `int32` and `int64` hold labels and indices; `int8` and `uint8`
+/// hold quantized weights and activations and packed masks (the int8 kernels read them).
 public enum DType: String, Sendable, Hashable, CustomStringConvertible {
-    case float32, int32, int64
+    case float32, int32, int64, int8, uint8
 
     /// Bytes per element.
     public var byteCount: Int {
         switch self {
         case .float32, .int32: return 4
         case .int64: return 8
+        case .int8, .uint8: return 1
+        }
+    }
+
+    /// The values an integer dtype holds (nil for float32).
+    public var integerRange: ClosedRange<Int>? {
+        switch self {
+        case .float32: return nil
+        case .int32: return Int(Int32.min)...Int(Int32.max)
+        case .int64: return Int(Int64.min)...Int(Int64.max)
+        case .int8: return -128...127
+        case .uint8: return 0...255
         }
     }
 

@@ -65,24 +65,36 @@ public struct Tensor: @unchecked Sendable {
         self.init([scalar], shape: [])
     }
 
-    /// An integer tensor (labels, indices), `int64` unless `dtype` says `int32`.
+    /// An integer tensor (labels, indices), `int64` unless `dtype` says another integer type;
+    /// values outside the dtype's range wrap (as `truncatingIfNeeded`).
     ///
     /// Shape: `shape`, or `[integers.count]` when omitted.
     public init(integers: [Int], shape: Shape? = nil, dtype: DType = .int64) {
         let shape = shape ?? [integers.count]
-        require(!dtype.isFloatingPoint, "Tensor(integers:): dtype must be int32 or int64, got \(dtype)")
+        require(!dtype.isFloatingPoint, "Tensor(integers:): dtype must be an integer type, got \(dtype)")
         require(
             shape.elementCount == integers.count,
             "Tensor(integers:shape:): \(integers.count) integers do not fill shape \(shape)")
         let s = TensorStorage(dtype: dtype, count: integers.count)
-        if dtype == .int64 {
-            let p = s.raw.assumingMemoryBound(to: Int64.self)
-            for (i, v) in integers.enumerated() { p[i] = Int64(v) }
-        } else {
-            let p = s.raw.assumingMemoryBound(to: Int32.self)
-            for (i, v) in integers.enumerated() { p[i] = Int32(truncatingIfNeeded: v) }
+        func fill<T: FixedWidthInteger>(_: T.Type) {
+            let p = s.raw.assumingMemoryBound(to: T.self)
+            for (i, v) in integers.enumerated() { p[i] = T(truncatingIfNeeded: v) }
+        }
+        switch dtype {
+        case .int64: fill(Int64.self)
+        case .int32: fill(Int32.self)
+        case .int8: fill(Int8.self)
+        case .uint8, .float32: fill(UInt8.self)
         }
         self.init(shape: shape, storage: s)
+    }
+
+    /// Calls `body` with the elements of an integer tensor of type `T` (`Int8` for int8,
+    /// `UInt8` for uint8, ...), read-only.
+    public func withUnsafeIntegers<T: FixedWidthInteger, R>(as _: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
+        require(!dtype.isFloatingPoint && dtype.byteCount == MemoryLayout<T>.size && (T.isSigned == (dtype != .uint8)),
+                "withUnsafeIntegers: a \(dtype) tensor does not hold \(T.self)")
+        return try body(UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: T.self), count: scalarCount))
     }
 
     // MARK: Reading elements
@@ -96,6 +108,10 @@ public struct Tensor: @unchecked Sendable {
             return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int32.self), count: scalarCount).map(Float.init)
         case .int64:
             return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int64.self), count: scalarCount).map(Float.init)
+        case .int8:
+            return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int8.self), count: scalarCount).map(Float.init)
+        case .uint8:
+            return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: UInt8.self), count: scalarCount).map(Float.init)
         }
     }
 
@@ -108,6 +124,10 @@ public struct Tensor: @unchecked Sendable {
             return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int32.self), count: scalarCount).map(Int.init)
         case .int64:
             return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int64.self), count: scalarCount).map(Int.init)
+        case .int8:
+            return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: Int8.self), count: scalarCount).map(Int.init)
+        case .uint8:
+            return UnsafeBufferPointer(start: storage.raw.assumingMemoryBound(to: UInt8.self), count: scalarCount).map(Int.init)
         }
     }
 
@@ -118,6 +138,8 @@ public struct Tensor: @unchecked Sendable {
         case .float32: return storage.floats[0]
         case .int32: return Float(storage.raw.assumingMemoryBound(to: Int32.self)[0])
         case .int64: return Float(storage.raw.assumingMemoryBound(to: Int64.self)[0])
+        case .int8: return Float(storage.raw.assumingMemoryBound(to: Int8.self)[0])
+        case .uint8: return Float(storage.raw.assumingMemoryBound(to: UInt8.self)[0])
         }
     }
 
@@ -153,7 +175,7 @@ public struct Tensor: @unchecked Sendable {
         if dtype == self.dtype { return self }
         switch dtype {
         case .float32: return Tensor(scalars, shape: shape)
-        case .int32, .int64: return Tensor(integers: integers, shape: shape, dtype: dtype)
+        case .int32, .int64, .int8, .uint8: return Tensor(integers: integers, shape: shape, dtype: dtype)
         }
     }
 }

@@ -47,9 +47,12 @@ public enum Checkpoint {
 
     /// Writes `model`'s parameters and architecture (and `optimizer`'s state, if given), creating
     /// the file's directory first when `createDirectories` is set.
+    ///
+    /// With `sparse`, weights that are mostly zero (a pruned network's) are stored in
+    /// `SparseStorage`'s bitmap form wherever it is smaller; every loader reads it back.
     public static func save(
         _ model: any Layer, to path: String, optimizer: (any Optimizer)? = nil, metadata: [String: String] = [:],
-        createDirectories: Bool = false
+        createDirectories: Bool = false, sparse: Bool = false
     ) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if createDirectories && !directory.isEmpty {
@@ -60,7 +63,13 @@ public enum Checkpoint {
         // A layer that cannot describe itself is an error, not a checkpoint without architecture.
         let json = try JSONSerialization.data(withJSONObject: try LayerRegistry.describe(model), options: [.sortedKeys])
         meta["architecture"] = String(decoding: json, as: UTF8.self)
-        let tensors = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.detached()) })
+        var tensors = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.detached()) })
+        meta[SparseStorage.metadataKey] = nil
+        if sparse {
+            let encoded = SparseStorage.encode(tensors)
+            tensors = encoded.tensors
+            meta[SparseStorage.metadataKey] = encoded.metadata
+        }
         var keep: String?
         if let optimizer {
             // Temporary optimizer files of killed writers carry other ids than the one written now.
@@ -100,7 +109,7 @@ public enum Checkpoint {
     public static func load(
         _ path: String, into model: any Layer, optimizer: (any Optimizer)? = nil
     ) throws -> [String: String] {
-        let (tensors, metadata) = try SafeTensors.load(path)
+        let (tensors, metadata) = try read(path)
         try checkParameters(tensors, of: model, path: path)
         var state: [String: Tensor]?
         if optimizer != nil {
@@ -152,7 +161,7 @@ public enum Checkpoint {
     public static func loadStateDictionary(
         _ path: String, into model: any Layer, strict: Bool = true, rename: (String) -> String? = { $0 }
     ) throws -> StateDictionaryReport {
-        let (stored, _) = try SafeTensors.load(path)
+        let (stored, _) = try read(path)
         var tensors: [String: Tensor] = [:]
         for (name, t) in stored {
             guard let target = rename(name) else { continue }
@@ -179,6 +188,12 @@ public enum Checkpoint {
         return StateDictionaryReport(missing: missing, unexpected: unexpected, loaded: loaded)
     }
 
+    /// A checkpoint's tensors by name (sparse ones made dense again) and its metadata.
+    public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let (tensors, metadata) = try SafeTensors.load(path)
+        return (try SparseStorage.decode(tensors, metadata: metadata, path: path), metadata)
+    }
+
     /// Throws unless `tensors` holds exactly `model`'s parameters, each float32 of its shape.
     private static func checkParameters(_ tensors: [String: Tensor], of model: any Layer, path: String) throws {
         let named = model.namedParameters
@@ -200,7 +215,7 @@ public enum Checkpoint {
     /// layer types (built-in, or registered with `LayerRegistry`). The architecture may not ask
     /// for more parameter elements than the file's tensors hold, and must name exactly them.
     public static func loadModel(_ path: String) throws -> (model: any Layer, metadata: [String: String]) {
-        let (tensors, metadata) = try SafeTensors.load(path)
+        let (tensors, metadata) = try read(path)
         guard let json = metadata["architecture"] else {
             throw MismatchError(description: "\(path): no architecture in the metadata; load it into a model you build")
         }

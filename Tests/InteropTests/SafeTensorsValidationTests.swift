@@ -55,7 +55,7 @@ private func reason(_ header: String, body: Int) -> String? {
         #expect(reason(#"{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, body: 4)?.contains("not up to 8 whole numbers") == true)
         #expect(reason(#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, body: 4)?.contains("not up to 8 whole numbers") == true)
         #expect(reason(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,1e30]}}"#, body: 4)?.contains("outside the 4 data bytes") == true)
-        #expect(reason(#"{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}"#, body: 1) == "tensor 'a' has unsupported dtype F8_E4M3 (F32, F16, BF16, F64, I32 and I64 are read)")
+        #expect(reason(#"{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}"#, body: 1) == "tensor 'a' has unsupported dtype F8_E4M3 (F32, F16, BF16, F64, I32, I64, I8 and U8 are read)")
         #expect(reason(#"[1, 2]"#, body: 0) == "header is not a JSON object")
     }
 }
