@@ -82,7 +82,11 @@ public enum Benchmark {
 
     /// Batch-1 latency and batch-1000 throughput of zoo model `name` on `data`'s test images.
     public static func inference(_ name: String, data: FashionMNIST, runs: Int) throws -> [String: Any] {
-        let network = try Random.withSeed(0) { try ModelZoo.make(name) }
+        try inference(Random.withSeed(0) { try ModelZoo.make(name) }, named: name, data: data, runs: runs)
+    }
+
+    /// The same for any classifier of 784-pixel images (a checkpoint's: pruned, distilled).
+    public static func inference(_ network: any Layer, named name: String, data: FashionMNIST, runs: Int) -> [String: Any] {
         network.eval()
         let one = data.testImages[0..<1]
         let thousand = data.testImages[0..<Swift.min(1000, data.testImages.shape[0])]

@@ -76,18 +76,28 @@ struct InferenceBench: ParsableCommand {
         abstract: "Inference speed of a zoo model: batch-1 latency and batch-1000 throughput on test images.")
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "cnn"
+    @Option(help: "Time this checkpoint's network instead (a trained, pruned or distilled classifier).") var checkpoint: String?
     @Option(parsing: .unconditional, help: "Timed runs (median reported).") var runs = 20
     @Option(help: "Directory holding the Fashion-MNIST files.") var data: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard ModelZoo.names.contains(model) else { throw ValidationError("unknown model '\(model)'") }
+        if let checkpoint { try checkReadable(checkpoint, "--checkpoint") }
         try check(runs, in: 5...10_000, "--runs")
     }
 
     func run() {
         let data = loadFashionMNIST(data)
-        report(orFail { try Benchmark.inference(model, data: data, runs: runs) }, json: json)
+        guard let checkpoint else {
+            report(orFail { try Benchmark.inference(model, data: data, runs: runs) }, json: json)
+            return
+        }
+        let network = orFail { try ModelZoo.loadCheckpoint(checkpoint).network }
+        var result = Benchmark.inference(network, named: checkpoint, data: data, runs: runs)
+        result["checkpoint"] = checkpoint
+        result["parameters"] = network.parameterCount()
+        report(result, json: json)
     }
 }
 

@@ -7,7 +7,7 @@ struct DeepLearnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deeplearn",
         abstract: "Train, evaluate and benchmark neural networks written with swift-deep-learning.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, CrossValidateCommand.self, ExportCommand.self, ImportCommand.self, SummaryCommand.self, PlotCommand.self, LanguageModelCommand.self, Seq2SeqCommand.self, RLCommand.self, GenerateCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, CrossValidateCommand.self, ExportCommand.self, ImportCommand.self, SummaryCommand.self, PlotCommand.self, LanguageModelCommand.self, Seq2SeqCommand.self, RLCommand.self, GenerateCommand.self, CompressCommand.self, BenchCommand.self])
 
     /// Like ArgumentParser's, but a bad argument prints one line (`deeplearn: ...`), not the usage.
     static func main() {

@@ -252,17 +252,23 @@ struct SummaryCommand: ParsableCommand {
         commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
 
     @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "mlp"
+    @Option(help: "Summarize this checkpoint's network instead, with the bytes each layer takes in the file (sparse or dense).")
+    var checkpoint: String?
     @Option(help: "Also draw the model's structure here: .svg or .png (boxes and arrows), .dot (Graphviz).") var graph: String?
 
     func validate() throws {
+        if let checkpoint { try checkReadable(checkpoint, "--checkpoint") }
         if let graph, !["svg", "png", "dot", "gv"].contains((graph as NSString).pathExtension.lowercased()) {
             throw ValidationError("--graph \(graph): the graph must end in .svg, .png or .dot")
         }
     }
 
     func run() {
-        let network = orFail { try ModelZoo.make(model, dropout: try ModelZoo.recipe(for: model).dropout) }
+        let network = orFail {
+            try checkpoint.map { try ModelZoo.loadCheckpoint($0).network } ?? ModelZoo.make(model, dropout: try ModelZoo.recipe(for: model).dropout)
+        }
         print(network.summary(inputShape: [784]))
+        if let checkpoint { print(orFail { try SizeReport(checkpoint: checkpoint) }.text) }
         if let graph { orFail { try ModelGraph(network, inputShape: [784]).write(to: graph) } }
     }
 }
