@@ -108,6 +108,46 @@ expect_error "--class applies only to a cgan" generate sample --checkpoint "$wor
 expect_error "--interpolate applies only to a vae" generate sample --checkpoint "$work/ae.safetensors" --interpolate 2 --data "$data" --output "$work/g.png"
 expect_error "not a generative model" generate sample --checkpoint "$work/grid.safetensors" --output "$work/g.png"
 expect_error "--count must be in 1...1000" generate sample --checkpoint "$work/ae.safetensors" --count 0 --output "$work/g.png"
+# Compression: flags out of range, files that are not classifiers, settings that do not go together.
+prune=(compress prune --checkpoint "$work/mlp.safetensors" --data "$data" --output "$work/p.safetensors")
+expect_error "--checkpoint $work/none.safetensors: no such file" compress prune --checkpoint "$work/none.safetensors" --sparsity 0.5 --output "$work/p.safetensors"
+expect_error "--sparsity must be in [0, 1), got 1.5" "${prune[@]}" --sparsity 1.5
+expect_error "--sparsity must be in [0, 1), got nan" "${prune[@]}" --sparsity nan
+expect_error "--units must be conv, dense or all" "${prune[@]}" --sparsity 0.5 --structured --units filters
+expect_error "--scope must be global or per-layer" "${prune[@]}" --sparsity 0.5 --scope local
+expect_error "--schedule must be gradual or one-shot" "${prune[@]}" --sparsity 0.5 --schedule cubic
+expect_error "--schedule gradual prunes while fine-tuning" "${prune[@]}" --sparsity 0.5 --schedule gradual --fine-tune-epochs 0
+expect_error "--schedule applies to unstructured pruning" "${prune[@]}" --sparsity 0.5 --structured --schedule one-shot
+expect_error "--learning-rate must be a finite number > 0" "${prune[@]}" --sparsity 0.5 --learning-rate -1
+expect_error "--fine-tune-epochs must be in 0...1000" "${prune[@]}" --sparsity 0.5 --fine-tune-epochs -2
+expect_error "--output must name a .safetensors file" compress prune --checkpoint "$work/mlp.safetensors" --sparsity 0.5 --output p.pt
+expect_error "outputs per image, not 10 class scores" compress prune --checkpoint "$work/ae.safetensors" --sparsity 0.5 --data "$data" --output "$work/p.safetensors"
+expect_error "unknown student 'tiny'; choose one of small-mlp, small-cnn" compress distill --teacher "$work/mlp.safetensors" --student tiny --output "$work/s.safetensors"
+expect_error "--temperature must be a finite number > 0, got 0" compress distill --teacher "$work/mlp.safetensors" --student small-mlp --temperature 0 --output "$work/s.safetensors"
+expect_error "--alpha must be in [0, 1], got 2" compress distill --teacher "$work/mlp.safetensors" --student small-mlp --alpha 2 --output "$work/s.safetensors"
+expect_error "--teacher $work/none.safetensors: no such file" compress distill --teacher "$work/none.safetensors" --student small-mlp --output "$work/s.safetensors"
+# A sparse checkpoint whose values were cut short is an error naming the tensor, for every reader.
+"$binary" compress prune --checkpoint "$work/mlp.safetensors" --sparsity 0.9 --fine-tune-epochs 0 --data "$data" --output "$work/p.safetensors" --json > /dev/null
+python3 - "$work/p.safetensors" "$work/bad-sparse.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+entry = header["0.weight/sparse_values"]
+entry["shape"][0] -= 1
+entry["data_offsets"][1] -= 4
+body = bytearray(raw[8 + n:])
+cut = entry["data_offsets"][1]
+del body[cut:cut + 4]
+for name, e in header.items():
+    if name != "__metadata__" and e["data_offsets"][0] > cut:
+        e["data_offsets"] = [e["data_offsets"][0] - 4, e["data_offsets"][1] - 4]
+text = json.dumps(header).encode()
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + bytes(body))
+PY
+expect_error "sparse tensors: '0.weight' has" evaluate --checkpoint "$work/bad-sparse.safetensors" --data "$data"
+expect_error "sparse tensors: '0.weight' has" summary --checkpoint "$work/bad-sparse.safetensors"
+expect_error "sparse tensors: '0.weight' has" bench inference --checkpoint "$work/bad-sparse.safetensors" --data "$data"
 expect_error "nothing to score" generate score --file "$work/ae.safetensors" --data "$data"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
