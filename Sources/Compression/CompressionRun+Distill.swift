@@ -42,6 +42,9 @@ extension CompressionRun {
         public var seed: UInt64 = 0
         /// Also train the same student from the labels alone (the same recipe, alpha 0).
         public var studentAlone = true
+        /// Random flips and crops of 2 pixels, drawn afresh for every batch; the teacher labels
+        /// each augmented view (`Distiller.fit(_ dataset:...)`).
+        public var augment = false
         public init(student: String) { self.student = student }
 
         func validate() throws {
@@ -54,7 +57,7 @@ extension CompressionRun {
     }
 
     /// Distils the classifier in `teacher` into `options.student` on `data` (AdamW with a cosine
-    /// decay, no augmentation), evaluates both and saves the student to `output`; with
+    /// decay; augmented batches with `augment`), evaluates both and saves the student to `output`; with
     /// `studentAlone`, trains the same student from the labels alone too, for comparison.
     public static func distill(teacher path: String, options: DistillOptions, data: FashionMNIST, output: String,
                                progress: (String) -> Void = { _ in }) throws -> Result {
@@ -64,20 +67,31 @@ extension CompressionRun {
         let baseline = ModelZoo.testMetrics(teacher, data)["accuracy"]!
         let teacherParameters = teacher.parameterCount(trainableOnly: true)
         progress("teacher \(path): test accuracy \(baseline), \(teacherParameters) trainable parameters")
-        // The teacher's logits once for both runs (it does not change).
-        let targets = Distillation.targets(teacher: teacher, images: data.trainImages, labels: data.trainLabels)
+        // Without augmentation, the teacher's logits once for both runs (it does not change).
+        let targets = options.augment ? nil : Distillation.targets(teacher: teacher, images: data.trainImages, labels: data.trainLabels)
         func run(alpha: Float) throws -> (network: Sequential, accuracy: Float, seconds: [Double]) {
             try Random.withSeed(options.seed) {
                 let student = try Distillation.makeStudent(options.student)
-                let model = Model(student)
-                model.compile(optimizer: AdamW(student.trainableParameters, learningRate: options.learningRate, weightDecay: options.weightDecay),
-                              loss: Distillation.loss(temperature: options.temperature, alpha: alpha))
-                model.progressOutput = nil
+                let optimizer = AdamW(student.trainableParameters, learningRate: options.learningRate, weightDecay: options.weightDecay)
+                let schedule = CosineDecay(initial: options.learningRate, totalSteps: options.epochs)
                 var seconds: [Double] = []
-                model.fit(TensorDataset(data.trainImages, targets), epochs: options.epochs, batchSize: options.batchSize,
-                          callbacks: [TerminateOnNaN(), LearningRateScheduler(CosineDecay(initial: options.learningRate, totalSteps: options.epochs)),
-                                      EpochTimer { seconds.append($0) }],
-                          seed: options.seed, verbose: .silent)
+                if options.augment {
+                    let augmented = AugmentedDataset(TensorDataset(data.trainImages, data.trainLabels), imageShape: (1, 28, 28),
+                                                     augmentations: ModelZoo.augmentations, seed: options.seed)
+                    let start = ContinuousClock.now
+                    let losses = Distiller(teacher: teacher, student: student, temperature: options.temperature, alpha: alpha)
+                        .fit(augmented, epochs: options.epochs, batchSize: options.batchSize, optimizer: optimizer, schedule: schedule,
+                             seed: options.seed)
+                    guard losses.allSatisfy(\.isFinite) else { throw InputError("distillation diverged: the loss is \(losses)") }
+                    seconds = [(ContinuousClock.now - start).inSeconds / Double(options.epochs)]
+                } else {
+                    let model = Model(student)
+                    model.compile(optimizer: optimizer, loss: Distillation.loss(temperature: options.temperature, alpha: alpha))
+                    model.progressOutput = nil
+                    model.fit(TensorDataset(data.trainImages, targets!), epochs: options.epochs, batchSize: options.batchSize,
+                              callbacks: [TerminateOnNaN(), LearningRateScheduler(schedule), EpochTimer { seconds.append($0) }],
+                              seed: options.seed, verbose: .silent)
+                }
                 student.eval()
                 return (student, ModelZoo.testMetrics(student, data)["accuracy"]!, seconds)
             }
@@ -88,7 +102,7 @@ extension CompressionRun {
             "student": options.student, "test_accuracy": distilled.accuracy, "baseline_accuracy": baseline,
             "parameters": distilled.network.parameterCount(trainableOnly: true), "baseline_parameters": teacherParameters,
             "temperature": options.temperature, "alpha": options.alpha, "epochs": options.epochs, "seed": options.seed,
-            "epoch_seconds": distilled.seconds, "checkpoint": output,
+            "epoch_seconds": distilled.seconds, "checkpoint": output, "augment": options.augment,
         ]
         if options.studentAlone {
             let alone = try run(alpha: 0)

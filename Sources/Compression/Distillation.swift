@@ -93,4 +93,34 @@ public final class Distiller {
         return model.fit(TensorDataset(images, targets), epochs: epochs, batchSize: batchSize, validationData: validationData,
                          callbacks: callbacks, seed: seed, verbose: verbose)
     }
+
+    /// Trains the student on batches drawn from `dataset` (an `AugmentedDataset`: each batch
+    /// freshly augmented), the teacher's logits computed for each batch as drawn (Beyer et al.'s
+    /// "function matching": the teacher labels every augmented view). Seeded shuffles; the
+    /// learning rate follows `schedule` by epoch when given. Returns each epoch's mean loss.
+    @discardableResult
+    public func fit(_ dataset: any Dataset, epochs: Int, batchSize: Int = 128, optimizer: any Optimizer,
+                    schedule: (any LearningRateSchedule)? = nil, seed: UInt64 = 0) -> [Float] {
+        require(epochs >= 0 && batchSize > 0 && dataset.count > 0, "Distiller.fit: need epochs >= 0, batchSize > 0 and examples")
+        model.compile(optimizer: optimizer, loss: Distillation.loss(temperature: temperature, alpha: alpha))
+        var generator = RandomGenerator(seed: seed)
+        var losses: [Float] = []
+        teacher.eval()
+        for epoch in 0..<epochs {
+            if let schedule { optimizer.learningRate = schedule.learningRate(at: epoch) }
+            student.train()
+            let order = Tensor.permutation(dataset.count, using: &generator).integers
+            var total: Double = 0
+            for start in stride(from: 0, to: order.count, by: batchSize) {
+                let (x, labels) = dataset.batch(at: Array(order[start..<Swift.min(start + batchSize, order.count)]))
+                // With alpha 0 the loss is the labels' cross-entropy: the teacher is not needed.
+                let targets = alpha == 0 ? labels
+                    : Tensor.concat([labels.converted(to: .float32).unsqueezed(at: 1), withoutGradients { teacher(x) }], along: 1)
+                total += Double(model.trainStep(x, targets).loss) * Double(x.shape[0])
+            }
+            losses.append(Float(total / Double(order.count)))
+        }
+        student.eval()
+        return losses
+    }
 }

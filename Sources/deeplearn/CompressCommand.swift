@@ -97,7 +97,7 @@ struct DistillCommand: ParsableCommand {
         discussion: """
             The loss is alpha T² KL(teacher/T ‖ student/T) + (1 - alpha) CE(student, label). Students: \
             \(Distillation.studentNames.joined(separator: ", ")). The student trains with AdamW (weight decay 1e-4) and a \
-            cosine decay, batch 128, no augmentation; unless --no-student-alone, the same student is also trained from the \
+            cosine decay, batch 128, no augmentation unless --augment; unless --no-student-alone, the same student is also trained from the \
             labels alone with the same recipe, for student_alone_accuracy.
             """)
 
@@ -108,6 +108,7 @@ struct DistillCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Epochs of training.") var epochs = 20
     @Option(parsing: .unconditional, help: "Peak learning rate.") var learningRate: Float = 1e-3
     @Flag(inversion: .prefixedNo, help: "Also train the student from the labels alone, for comparison.") var studentAlone = true
+    @Flag(help: "Flip and crop every batch afresh (both runs); the teacher labels each augmented view.") var augment = false
     @OptionGroup var outputOptions: CompressionOutputOptions
 
     func validate() throws {
@@ -124,6 +125,7 @@ struct DistillCommand: ParsableCommand {
         var options = CompressionRun.DistillOptions(student: student)
         (options.temperature, options.alpha, options.epochs, options.learningRate) = (temperature, alpha, epochs, learningRate)
         (options.batchSize, options.seed, options.studentAlone) = (outputOptions.batchSize, outputOptions.seed, studentAlone)
+        options.augment = augment
         let data = loadFashionMNIST(outputOptions.data)
         let json = outputOptions.json
         let result = orFail {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Datasets
 import Layers
 import Optimizers
 import TensorCore
@@ -106,6 +107,16 @@ import Training
                                     verbose: .silent)
         #expect(gap() < before / 4, "gap \(before) -> \(gap())")
         #expect(history["loss"].last! < history["loss"].first!)
+
+        // The same through batches drawn from a dataset, the teacher labelling each as drawn.
+        let online = Random.withSeed(12) { Sequential { Linear(6, 2) } }
+        let onlineGap = { () -> Float in
+            let d = softmax(online(x), along: 1) - softmax(teacher(x), along: 1)
+            return (d * d).mean().scalar
+        }
+        let losses = Distiller(teacher: teacher, student: online, temperature: 2, alpha: 1)
+            .fit(TensorDataset(x, labels), epochs: 30, batchSize: 16, optimizer: Adam(online.trainableParameters, learningRate: 2e-2), seed: 3)
+        #expect(onlineGap() < before / 4 && losses.last! < losses.first!, "gap \(before) -> \(onlineGap()), losses \(losses)")
     }
 }
 
