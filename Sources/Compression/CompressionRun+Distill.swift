@@ -9,7 +9,7 @@ import Training
 extension Distillation {
     /// The students `deeplearn compress distill --student` builds, each under a tenth of the
     /// cnn-bn's 0.42M parameters: `small-mlp` (784-50-10, 39.8k) and `small-cnn` (Conv 8 and
-    /// 16 channels 3x3 with pooling, Dense 32, Dense 10; 26.7k).
+    /// 16 channels 3x3 with pooling, Dense 32, Dense 10; 26.7k: 26,698).
     public static let studentNames = ["small-mlp", "small-cnn"]
 
     /// The student `name` (one of `studentNames`). Shape: `[N, 784]` -> `[N, 10]`.
