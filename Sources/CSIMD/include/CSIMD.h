@@ -12,6 +12,14 @@ int csimd_has_avx2_fma(void);
 /// A hint that the caller is spinning on a shared value (x86's `pause`; nothing elsewhere).
 void csimd_spin_pause(void);
 
+#include <stdint.h>
+
+/// The int8 matrix product of quantized inference, in plain C: c[i * ldc + j] = sum over p < k
+/// of a[i * k + p] * b[j * k + p], for i < m and j < n: activations `a` (uint8, m rows of k),
+/// weights `b` (int8, n rows of k: one per output, as a Linear layer stores them), exact int32
+/// sums. The reference the vector versions must equal.
+void csimd_qgemm_u8s8_portable(const uint8_t *a, const int8_t *b, int32_t *c, long m, long n, long k, long ldc);
+
 #if defined(__x86_64__)
 /// One row of a fused LSTM step, forward: from the state's share of the gates `z` (4H, in the
 /// order i, f, g, o) and the input's `xp` (4H), with `c_prev` (H), writes `h` and `c` (H each)
@@ -34,6 +42,12 @@ void csimd_gelu_backward(const float *g, const float *x, float *dx, long count);
 /// Softmax of one contiguous row of `length` floats: y = e^(x - max) / sum. Entries of -inf get
 /// exactly 0; a NaN anywhere makes the whole row NaN.
 void csimd_softmax_row(const float *x, float *y, long length);
+
+/// `csimd_qgemm_u8s8_portable` with AVX2 (`vpmaddubsw`, then `vpmaddwd` into int32): equal to
+/// it exactly when every activation is at most 127, as quantization with a 7-bit activation
+/// range makes them (PyTorch's x86 backend reduces the range for the same reason: with 8 bits
+/// a pair of products can overflow vpmaddubsw's saturating int16). Needs AVX2.
+void csimd_qgemm_u8s8_avx2(const uint8_t *a, const int8_t *b, int32_t *c, long m, long n, long k, long ldc);
 #endif
 
 #endif

@@ -1,0 +1,48 @@
+import CSIMD
+
+/// The int8 matrix product of quantized inference: `c[i][j] = Σₚ a[i][p] b[j][p]` in exact
+/// int32, with activations `a` (uint8, m rows of k, each at most 127: a 7-bit range) and
+/// weights `b` (int8, n rows of k: one row per output, as a Linear layer stores them). Rows of
+/// `a` are split over the cores. The AVX2 kernel (`vpmaddubsw` and `vpmaddwd`, in CSIMD) runs
+/// where cpuid reports AVX2; the portable C loop is the reference it must equal.
+public enum Int8Gemm {
+    public enum Path: String, Sendable, CaseIterable {
+        case portable, avx2
+    }
+
+    /// The paths this processor can run, fastest last.
+    public static var availablePaths: [Path] {
+        #if arch(x86_64)
+        return VectorMath.usesAVX2 ? [.portable, .avx2] : [.portable]
+        #else
+        return [.portable]
+        #endif
+    }
+
+    /// The path `multiply` takes unless told.
+    public static var defaultPath: Path { availablePaths.last! }
+
+    /// `c` (m x n, row stride `ldc`) = `a` (m x k) times the transpose of `b` (n x k).
+    public static func multiply(
+        _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>, _ c: UnsafeMutablePointer<Int32>,
+        m: Int, n: Int, k: Int, ldc: Int? = nil, path: Path = defaultPath
+    ) {
+        let ldc = ldc ?? n
+        precondition(m >= 0 && n >= 0 && k >= 0 && ldc >= n, "Int8Gemm: bad sizes")
+        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        guard m > 0 && n > 0 else { return }
+        // A row's work is n k multiply-adds; aim for chunks of ~2^17 of them.
+        let grain = Swift.max(1, (1 << 17) / Swift.max(1, n * k))
+        Parallel.forChunks(of: m, grain: grain) { rows in
+            let (ra, rc) = (a + rows.lowerBound * k, c + rows.lowerBound * ldc)
+            switch path {
+            case .portable:
+                csimd_qgemm_u8s8_portable(ra, b, rc, rows.count, n, k, ldc)
+            case .avx2:
+                #if arch(x86_64)
+                csimd_qgemm_u8s8_avx2(ra, b, rc, rows.count, n, k, ldc)
+                #endif
+            }
+        }
+    }
+}
