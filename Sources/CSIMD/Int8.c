@@ -37,11 +37,49 @@ AVX2_INLINE __m256i dot32(__m256i acc, __m256i va, const int8_t *b) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
+/// Rows i and i + 1 of c against rows j...j+3 of b: 2 x 4 accumulators, each weight vector
+/// loaded once for both rows.
+AVX2_INLINE void block2x4(const uint8_t *a0, const uint8_t *a1, const int8_t *b, int32_t *c0, int32_t *c1, long k, long body) {
+    const int8_t *b0 = b, *b1 = b0 + k, *b2 = b1 + k, *b3 = b2 + k;
+    __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    const __m256i ones = _mm256_set1_epi16(1);
+#define STEP(acc0, acc1, row) { \
+        __m256i vb = _mm256_loadu_si256((const __m256i *)((row) + p)); \
+        acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_maddubs_epi16(va0, vb), ones)); \
+        acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_maddubs_epi16(va1, vb), ones)); }
+    for (long p = 0; p < body; p += 32) {
+        __m256i va0 = _mm256_loadu_si256((const __m256i *)(a0 + p)), va1 = _mm256_loadu_si256((const __m256i *)(a1 + p));
+        STEP(s00, s10, b0) STEP(s01, s11, b1) STEP(s02, s12, b2) STEP(s03, s13, b3)
+    }
+#undef STEP
+    int32_t o0[4], o1[4];
+    _mm_storeu_si128((__m128i *)o0, sum4(s00, s01, s02, s03));
+    _mm_storeu_si128((__m128i *)o1, sum4(s10, s11, s12, s13));
+    for (long p = body; p < k; p++) {
+        int32_t x0 = a0[p], x1 = a1[p];
+        o0[0] += x0 * b0[p]; o0[1] += x0 * b1[p]; o0[2] += x0 * b2[p]; o0[3] += x0 * b3[p];
+        o1[0] += x1 * b0[p]; o1[1] += x1 * b1[p]; o1[2] += x1 * b2[p]; o1[3] += x1 * b3[p];
+    }
+    for (int q = 0; q < 4; q++) { c0[q] = o0[q]; c1[q] = o1[q]; }
+}
+
 AVX2_FN void csimd_qgemm_u8s8_avx2(const uint8_t *a, const int8_t *b, int32_t *c, long m, long n, long k, long ldc) {
     const long body = k & ~31L;
+    // Pairs of rows in 2 x 4 blocks, columns in panels that keep their weight rows in L1/L2.
+    long panel = k > 0 ? (16384 / k + 3) & ~3L : n;
+    if (panel < 4) panel = 4;
+    const long pairs = m & ~1L, quads = n & ~3L;
+    for (long j0 = 0; j0 < quads; j0 += panel) {
+        long j1 = j0 + panel < quads ? j0 + panel : quads;
+        for (long i = 0; i < pairs; i += 2)
+            for (long j = j0; j < j1; j += 4)
+                block2x4(a + i * k, a + (i + 1) * k, b + j * k, c + i * ldc + j, c + (i + 1) * ldc + j, k, body);
+    }
+    // What the blocks left: the last columns (fewer than 4) of the paired rows, and all of an
+    // odd last row.
     for (long i = 0; i < m; i++) {
         const uint8_t *ar = a + i * k;
-        long j = 0;
+        long j = i >= pairs ? 0 : quads;
         for (; j + 4 <= n; j += 4) {
             const int8_t *b0 = b + j * k, *b1 = b0 + k, *b2 = b1 + k, *b3 = b2 + k;
             __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;

@@ -45,6 +45,28 @@ public enum Benchmark {
         ]
     }
 
+    /// The int8 product of quantized inference (`quantizedMatmul`, uint8 at most 127 times int8)
+    /// on each path this processor has, against the float32 product of the same shape in the
+    /// same run: an m x k activation times an n x k weight (a Linear layer's forward).
+    public static func quantizedGemm(m: Int, n: Int, k: Int, runs: Int) -> [String: Any] {
+        var rng = RandomGenerator(seed: 0)
+        let a = Tensor(integers: (0..<(m * k)).map { _ in Int(rng.next() % 128) }, shape: [m, k], dtype: .uint8)
+        let b = Tensor(integers: (0..<(n * k)).map { _ in Int(rng.next() % 256) - 128 }, shape: [n, k], dtype: .int8)
+        let (af, bf) = (a.converted(to: .float32), b.converted(to: .float32))
+        var sink: Float = 0
+        let operations = 2 * Double(m) * Double(n) * Double(k)
+        let float = medianSeconds(runs: runs) { sink += matmul(af, bf.transposed()).withUnsafeBufferPointer { $0[0] } }
+        var result: [String: Any] = ["benchmark": "qgemm", "m": m, "n": n, "k": k, "runs": runs, "float32_gflops": operations / float / 1e9,
+                                     "backend": Backend.blasName]
+        for path in quantizedMatmulPaths {
+            let seconds = medianSeconds(runs: runs) { sink += quantizedMatmul(a, b, path: path).withUnsafeIntegers(as: Int32.self) { Float($0[0]) } }
+            result["int8_\(path.rawValue)_gops"] = operations / seconds / 1e9
+            result["int8_\(path.rawValue)_over_float32"] = float / seconds
+        }
+        result["checksum"] = Double(sink)
+        return result
+    }
+
     /// Per-op overhead: microseconds to add two 1-element tensors, without and with recording.
     public static func ops(iterations n: Int, runs: Int) -> [String: Any] {
         let a = Tensor([1]), b = Tensor([2])

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure kernels, per-op overhead and training speed; --json prints one machine-readable object.",
         discussion: "`deeplearn bench MODEL` (mlp, cnn, lstm, ...) times training epochs of a zoo model.",
-        subcommands: [GemmBench.self, OpsBench.self, TrainingBench.self, InferenceBench.self, DataParallelBench.self],
+        subcommands: [GemmBench.self, QuantizedGemmBench.self, OpsBench.self, TrainingBench.self, InferenceBench.self, DataParallelBench.self],
         defaultSubcommand: TrainingBench.self)
 }
 
@@ -26,6 +26,25 @@ struct GemmBench: ParsableCommand {
     }
 
     func run() { report(Benchmark.gemm(size: size, runs: runs), json: json) }
+}
+
+struct QuantizedGemmBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qgemm",
+        abstract: "Time the int8 product of quantized inference (uint8 x int8 -> int32) on each kernel path, against float32 on the same shape.")
+
+    @Option(parsing: .unconditional, help: "Rows of the activations (the batch).") var m = 1000
+    @Option(parsing: .unconditional, help: "Outputs (rows of the weight).") var n = 256
+    @Option(parsing: .unconditional, help: "Inputs (the shared dimension).") var k = 784
+    @Option(parsing: .unconditional, help: "Timed runs (at least 5), after 2 warm-up runs.") var runs = 20
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        for (value, flag) in [(m, "--m"), (n, "--n"), (k, "--k")] { try check(value, in: 1...8192, flag) }
+        try check(runs, in: 5...10_000, "--runs")
+    }
+
+    func run() { report(Benchmark.quantizedGemm(m: m, n: n, k: k, runs: runs), json: json) }
 }
 
 struct OpsBench: ParsableCommand {
