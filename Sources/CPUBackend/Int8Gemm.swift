@@ -45,4 +45,38 @@ public enum Int8Gemm {
             }
         }
     }
+
+    /// 7-bit codes of `count` activations: round(x inverseScale + zeroPoint) in 0...127 (fused
+    /// multiply-add, round to nearest even, NaN to 0), split over the cores.
+    public static func quantize(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<UInt8>, count: Int, inverseScale: Float,
+                                zeroPoint: Float, path: Path = defaultPath) {
+        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        Parallel.forChunks(of: count) { r in
+            switch path {
+            case .portable: csimd_quantize_u7_portable(x + r.lowerBound, q + r.lowerBound, r.count, inverseScale, zeroPoint)
+            case .avx2:
+                #if arch(x86_64)
+                csimd_quantize_u7_avx2(x + r.lowerBound, q + r.lowerBound, r.count, inverseScale, zeroPoint)
+                #endif
+            }
+        }
+    }
+
+    /// The output pass of a quantized product over `rows` x `columns`: y = (acc - corrections[j])
+    /// scales[j] + bias[j] (one fused multiply-add), then max(y, 0) when `relu`; rows split over the cores.
+    public static func dequantize(_ acc: UnsafePointer<Int32>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                                  scales: UnsafePointer<Float>, bias: UnsafePointer<Float>, corrections: UnsafePointer<Int32>,
+                                  relu: Bool, path: Path = defaultPath) {
+        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        Parallel.forChunks(of: rows, grain: Swift.max(1, Parallel.defaultGrain / Swift.max(columns, 1))) { r in
+            let (a, out) = (acc + r.lowerBound * columns, y + r.lowerBound * columns)
+            switch path {
+            case .portable: csimd_dequantize_portable(a, out, r.count, columns, scales, bias, corrections, relu ? 1 : 0)
+            case .avx2:
+                #if arch(x86_64)
+                csimd_dequantize_avx2(a, out, r.count, columns, scales, bias, corrections, relu ? 1 : 0)
+                #endif
+            }
+        }
+    }
 }

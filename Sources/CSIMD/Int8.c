@@ -112,3 +112,70 @@ AVX2_FN void csimd_qgemm_u8s8_avx2(const uint8_t *a, const int8_t *b, int32_t *c
     }
 }
 #endif
+
+// Quantization of activations and the output pass of a quantized product.
+
+#include <math.h>
+
+void csimd_quantize_u7_portable(const float *x, uint8_t *q, long count, float inverse_scale, float zero_point) {
+    for (long i = 0; i < count; i++) {
+        float v = fminf(fmaxf(fmaf(x[i], inverse_scale, zero_point), 0.f), 127.f);   // NaN becomes 0
+        q[i] = (uint8_t)nearbyintf(v);
+    }
+}
+
+void csimd_dequantize_portable(const int32_t *acc, float *y, long rows, long columns, const float *scales, const float *bias,
+                               const int32_t *corrections, int relu) {
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < columns; j++) {
+            float v = fmaf((float)(acc[i * columns + j] - corrections[j]), scales[j], bias[j]);
+            y[i * columns + j] = relu ? fmaxf(v, 0.f) : v;
+        }
+}
+
+#if defined(__x86_64__)
+AVX2_FN void csimd_quantize_u7_avx2(const float *x, uint8_t *q, long count, float inverse_scale, float zero_point) {
+    const __m256 s = _mm256_set1_ps(inverse_scale), z = _mm256_set1_ps(zero_point);
+    const __m256 low = _mm256_setzero_ps(), high = _mm256_set1_ps(127.f);
+    long i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256i w[4];
+        for (int part = 0; part < 4; part++) {
+            __m256 v = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8 * part), s, z);
+            // max(v, 0) gives 0 for NaN (its second operand), as fmaxf does.
+            v = _mm256_min_ps(_mm256_max_ps(v, low), high);
+            w[part] = _mm256_cvtps_epi32(v);   // round to nearest even, as nearbyintf
+        }
+        // int32 -> int16 -> uint8 (values are already in 0...127), then undo the lane interleaving.
+        __m256i p16a = _mm256_packs_epi32(w[0], w[1]), p16b = _mm256_packs_epi32(w[2], w[3]);
+        __m256i p8 = _mm256_packus_epi16(p16a, p16b);
+        p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + i), p8);
+    }
+    // The same rounding as above: fmadd of the single values matches fmaf, not x * s + z.
+    for (; i < count; i++) {
+        float v = fminf(fmaxf(fmaf(x[i], inverse_scale, zero_point), 0.f), 127.f);
+        q[i] = (uint8_t)nearbyintf(v);
+    }
+}
+
+AVX2_FN void csimd_dequantize_avx2(const int32_t *acc, float *y, long rows, long columns, const float *scales, const float *bias,
+                                   const int32_t *corrections, int relu) {
+    const __m256 zero = _mm256_setzero_ps();
+    for (long i = 0; i < rows; i++) {
+        const int32_t *a = acc + i * columns;
+        float *out = y + i * columns;
+        long j = 0;
+        for (; j + 8 <= columns; j += 8) {
+            __m256i d = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(a + j)), _mm256_loadu_si256((const __m256i *)(corrections + j)));
+            __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(scales + j), _mm256_loadu_ps(bias + j));
+            if (relu) v = _mm256_max_ps(v, zero);
+            _mm256_storeu_ps(out + j, v);
+        }
+        for (; j < columns; j++) {
+            float v = fmaf((float)(a[j] - corrections[j]), scales[j], bias[j]);
+            out[j] = relu ? fmaxf(v, 0.f) : v;
+        }
+    }
+}
+#endif

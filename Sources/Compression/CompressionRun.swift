@@ -158,3 +158,28 @@ public enum CompressionRun {
         return size
     }
 }
+
+extension CompressionRun {
+    /// Quantizes the classifier in `checkpoint` (`Quantization.quantize`; static mode calibrates
+    /// on the first `calibrationImages` training images), evaluates it and saves it to `output`.
+    public static func quantize(checkpoint: String, mode: Quantization.Mode, calibrationImages: Int = 1000, data: FashionMNIST,
+                                output: String) throws -> Result {
+        guard (1...data.trainImages.shape[0]).contains(calibrationImages) else {
+            throw InputError("--calibration-images must be in 1...\(data.trainImages.shape[0]), got \(calibrationImages)")
+        }
+        let (original, metadata) = try ModelZoo.loadCheckpoint(checkpoint)
+        let baseline = ModelZoo.testMetrics(original, data)["accuracy"]!
+        let quantized = try Quantization.quantize(original, mode: mode, calibration: data.trainImages[0..<calibrationImages])
+        let accuracy = ModelZoo.testMetrics(quantized, data)["accuracy"]!
+        var saved = ["compression": "quantization-\(mode.rawValue)", "test_accuracy": String(accuracy), "baseline_accuracy": String(baseline)]
+        saved["model"] = metadata["model"]
+        try QuantizedCheckpoint.save(quantized, to: output, metadata: saved)
+        let report: [String: Any] = [
+            "mode": mode.rawValue, "test_accuracy": accuracy, "baseline_accuracy": baseline, "size_bytes": try fileSize(output),
+            "baseline_size_bytes": try fileSize(checkpoint), "checkpoint": output,
+            "quantized_layers": (0..<quantized.count).filter { quantized[$0] is QuantizedLinear }.count,
+            "float_layers_with_weights": (0..<quantized.count).filter { !(quantized[$0] is QuantizedLinear) && !quantized[$0].parameters.isEmpty }.count,
+        ]
+        return Result(report: report, network: quantized)
+    }
+}

@@ -29,6 +29,38 @@ public func quantizedMatmul(_ a: Tensor, _ b: Tensor, path: Int8Gemm.Path? = nil
     return Kernels.quantizedMatmul(a, b, path: path)
 }
 
+/// `x` (float32) as 7-bit codes (uint8): round(x / scale) + zeroPoint clamped to 0...127, NaN to 0.
+/// Not differentiable.
+public func quantizeActivations(_ x: Tensor, scale: Float, zeroPoint: Int, path: Int8Gemm.Path? = nil) -> Tensor {
+    x.requireFloat("quantizeActivations")
+    require(scale.isFinite && scale > 0 && (0...127).contains(zeroPoint), "quantizeActivations: scale \(scale), zero point \(zeroPoint)")
+    if let path { require(Int8Gemm.availablePaths.contains(path), "quantizeActivations: this processor has no \(path) path") }
+    let out = x.device.allocate(.uint8, count: x.scalarCount)
+    switch x.device {
+    case .cpu:
+        Int8Gemm.quantize(x.storage.floats, out.raw.assumingMemoryBound(to: UInt8.self), count: x.scalarCount, inverseScale: 1 / scale,
+                          zeroPoint: Float(zeroPoint), path: path ?? Int8Gemm.defaultPath)
+    }
+    return Tensor(shape: x.shape, storage: out)
+}
+
+/// A quantized product `acc` (int32 `[m, n]`) back to float32: (acc - corrections[j]) scales[j] +
+/// bias[j], then ReLU when `relu`. Not differentiable.
+public func dequantizeProduct(_ acc: Tensor, scales: [Float], bias: [Float], corrections: [Int32], relu: Bool,
+                              path: Int8Gemm.Path? = nil) -> Tensor {
+    require(acc.dtype == .int32 && acc.rank == 2, "dequantizeProduct: expected int32 [m, n], got \(acc.dtype) \(acc.shape)")
+    let n = acc.shape[1]
+    require(scales.count == n && bias.count == n && corrections.count == n, "dequantizeProduct: one scale, bias and correction per column")
+    if let path { require(Int8Gemm.availablePaths.contains(path), "dequantizeProduct: this processor has no \(path) path") }
+    let out = acc.device.allocate(.float32, count: acc.scalarCount)
+    switch acc.device {
+    case .cpu:
+        Int8Gemm.dequantize(acc.storage.raw.assumingMemoryBound(to: Int32.self), out.floats, rows: acc.shape[0], columns: n,
+                            scales: scales, bias: bias, corrections: corrections, relu: relu, path: path ?? Int8Gemm.defaultPath)
+    }
+    return Tensor(shape: acc.shape, storage: out)
+}
+
 public typealias Int8GemmPath = Int8Gemm.Path
 
 /// The paths `quantizedMatmul` can take on this processor, the default (fastest) last.

@@ -143,6 +143,17 @@ public struct Tensor: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with the elements of an integer tensor of type `T` for writing, copying
+    /// them first if shared.
+    public mutating func withUnsafeMutableIntegers<T: FixedWidthInteger, R>(
+        as _: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
+    ) rethrows -> R {
+        require(!dtype.isFloatingPoint && dtype.byteCount == MemoryLayout<T>.size && (T.isSigned == (dtype != .uint8)),
+                "withUnsafeMutableIntegers: a \(dtype) tensor does not hold \(T.self)")
+        makeStorageUnique()
+        return try body(UnsafeMutableBufferPointer(start: storage.raw.assumingMemoryBound(to: T.self), count: scalarCount))
+    }
+
     /// Calls `body` with the float32 elements, read-only.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         require(dtype == .float32, "withUnsafeBufferPointer: expected float32, got \(dtype)")

@@ -112,7 +112,7 @@ struct InferenceBench: ParsableCommand {
             report(orFail { try Benchmark.inference(model, data: data, runs: runs) }, json: json)
             return
         }
-        let network = orFail { try ModelZoo.loadCheckpoint(checkpoint).network }
+        let network = orFail { try loadClassifier(checkpoint).network }
         var result = Benchmark.inference(network, named: checkpoint, data: data, runs: runs)
         result["checkpoint"] = checkpoint
         result["parameters"] = network.parameterCount()

@@ -4,9 +4,9 @@ import Foundation
 
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compress", abstract: "Make a trained classifier smaller or faster: pruning and distillation.",
+        commandName: "compress", abstract: "Make a trained classifier smaller or faster: pruning, int8 quantization and distillation.",
         discussion: "`--json` prints test_accuracy, the uncompressed baseline_accuracy and size_bytes (and sparsity or student_alone_accuracy).",
-        subcommands: [PruneCommand.self, DistillCommand.self])
+        subcommands: [PruneCommand.self, QuantizeCommand.self, DistillCommand.self])
 }
 
 /// Where compressed models read their data and write their checkpoint.
@@ -130,6 +130,44 @@ struct DistillCommand: ParsableCommand {
         let json = outputOptions.json
         let result = orFail {
             try CompressionRun.distill(teacher: teacher, options: options, data: data, output: outputOptions.output) { if !json { print($0) } }
+        }
+        report(result.report, json: json)
+    }
+}
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Run a train checkpoint's Linear layers in int8 (weights per channel, activations in 7 bits), saved with int8 weights.",
+        discussion: """
+            static: each quantized layer's input range is fixed from --calibration-images training images (min-max); \
+            dynamic: measured on every batch. A ReLU after a Linear runs in its output pass; dropout is removed; \
+            other layers (convolutions) stay in float32. Evaluate it with evaluate --checkpoint, time it with bench \
+            inference --checkpoint.
+            """)
+
+    @Option(help: "A checkpoint written by train.") var checkpoint: String
+    @Option(help: "static or dynamic.") var mode = "static"
+    @Option(parsing: .unconditional, help: "Training images that calibrate static quantization.") var calibrationImages = 1000
+    @Option(help: "Write the quantized model here (.safetensors).") var output: String
+    @Option(help: "Directory holding the Fashion-MNIST files (default: as train finds them).") var data: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        try checkReadable(checkpoint, "--checkpoint")
+        guard Quantization.Mode(rawValue: mode) != nil else {
+            throw ValidationError(mode == "qat" ? "--mode qat (quantization-aware training) is not built yet; use static or dynamic"
+                                                : "--mode must be static or dynamic, got '\(mode)'")
+        }
+        try check(calibrationImages, in: 1...60_000, "--calibration-images")
+        guard output.hasSuffix(".safetensors") else { throw ValidationError("--output must name a .safetensors file, got '\(output)'") }
+    }
+
+    func run() {
+        let data = loadFashionMNIST(data)
+        let result = orFail {
+            try CompressionRun.quantize(checkpoint: checkpoint, mode: Quantization.Mode(rawValue: mode)!,
+                                        calibrationImages: min(calibrationImages, data.trainImages.shape[0]), data: data, output: output)
         }
         report(result.report, json: json)
     }

@@ -39,7 +39,7 @@ struct TestSetOptions: ParsableArguments {
 
     /// The checkpoint's softmax probabilities on the test images, the labels, and a title.
     func evaluate() -> (probabilities: Tensor, labels: [Int], title: String) {
-        let (network, metadata) = orFail { try ModelZoo.loadCheckpoint(checkpoint) }
+        let (network, metadata) = orFail { try loadClassifier(checkpoint) }
         let dataset = loadFashionMNIST(data)
         let probabilities = softmax(Model(network).predict(dataset.testImages), along: 1)
         let labels = dataset.testLabels.integers

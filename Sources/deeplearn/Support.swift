@@ -71,3 +71,18 @@ struct TrainingOptions: ParsableArguments {
     /// Prints progress lines unless `--json` is set.
     var say: (String) -> Void { json ? { _ in } : { print($0); fflush(nil) } }
 }
+
+/// The classifier in a checkpoint: a quantized one (`compress quantize`) or any other
+/// (`ModelZoo.loadCheckpoint`: train, import, prune, distill), checked to give 10 class scores.
+func loadClassifier(_ path: String) throws -> (network: any Layer, metadata: [String: String]) {
+    guard QuantizedCheckpoint.isQuantized(path) else { return try ModelZoo.loadCheckpoint(path) }
+    let (network, metadata) = try QuantizedCheckpoint.load(path)
+    let output: [Int]
+    do { output = try network.checkedOutputShape(for: [1, 784]) } catch {
+        throw CompressionRun.InputError("\(path): the network cannot classify 784-pixel images: \(error)")
+    }
+    guard output == [1, FashionMNIST.classCount] else {
+        throw CompressionRun.InputError("\(path): the network gives \(output.dropFirst()) outputs per image, not \(FashionMNIST.classCount) class scores")
+    }
+    return (network, metadata)
+}

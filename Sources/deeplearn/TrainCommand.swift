@@ -201,7 +201,7 @@ struct EvaluateCommand: ParsableCommand {
             evaluateOnTable(checkpoint: checkpoint, csv: csv, label: label, json: json)
             return
         }
-        let (network, metadata) = orFail { try ModelZoo.loadCheckpoint(checkpoint) }
+        let (network, metadata) = orFail { try loadClassifier(checkpoint) }
         let result = ModelZoo.testMetrics(network, loadFashionMNIST(data))
         if json {
             report(["test_accuracy": result["accuracy"]!, "test_loss": result["loss"]!,
@@ -233,7 +233,7 @@ struct PredictCommand: ParsableCommand {
             predictTable(checkpoint: checkpoint, input: input, json: json)
             return
         }
-        let network = orFail { try ModelZoo.loadCheckpoint(checkpoint) }.network
+        let network = orFail { try loadClassifier(checkpoint) }.network
         let images = orFail { try ModelZoo.readImages(input, hasHeader: hasHeader) }
         let predictions = ModelZoo.classify(network, images)
         if json {
@@ -265,7 +265,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() {
         let network = orFail {
-            try checkpoint.map { try ModelZoo.loadCheckpoint($0).network } ?? ModelZoo.make(model, dropout: try ModelZoo.recipe(for: model).dropout)
+            try checkpoint.map { try loadClassifier($0).network } ?? ModelZoo.make(model, dropout: try ModelZoo.recipe(for: model).dropout)
         }
         print(network.summary(inputShape: [784]))
         if let checkpoint { print(orFail { try SizeReport(checkpoint: checkpoint) }.text) }

@@ -20,6 +20,16 @@ void csimd_spin_pause(void);
 /// sums. The reference the vector versions must equal.
 void csimd_qgemm_u8s8_portable(const uint8_t *a, const int8_t *b, int32_t *c, long m, long n, long k, long ldc);
 
+/// Activations to 7-bit codes: q = round(fma(x, inverse_scale, zero_point)) clamped to 0...127
+/// (round to nearest even; NaN gives 0).
+void csimd_quantize_u7_portable(const float *x, uint8_t *q, long count, float inverse_scale, float zero_point);
+
+/// The output pass of a quantized product: y = fma(acc - corrections[j], scales[j], bias[j]) for
+/// each row, then max(y, 0) when `relu` (`corrections` is the input zero point times each weight
+/// row's sum; `scales` the input scale times each row's scale).
+void csimd_dequantize_portable(const int32_t *acc, float *y, long rows, long columns, const float *scales, const float *bias,
+                               const int32_t *corrections, int relu);
+
 #if defined(__x86_64__)
 /// One row of a fused LSTM step, forward: from the state's share of the gates `z` (4H, in the
 /// order i, f, g, o) and the input's `xp` (4H), with `c_prev` (H), writes `h` and `c` (H each)
@@ -48,6 +58,13 @@ void csimd_softmax_row(const float *x, float *y, long length);
 /// range makes them (PyTorch's x86 backend reduces the range for the same reason: with 8 bits
 /// a pair of products can overflow vpmaddubsw's saturating int16). Needs AVX2.
 void csimd_qgemm_u8s8_avx2(const uint8_t *a, const int8_t *b, int32_t *c, long m, long n, long k, long ldc);
+
+/// `csimd_quantize_u7_portable` with AVX2, equal to it exactly.
+void csimd_quantize_u7_avx2(const float *x, uint8_t *q, long count, float inverse_scale, float zero_point);
+
+/// `csimd_dequantize_portable` with AVX2, equal to it exactly.
+void csimd_dequantize_avx2(const int32_t *acc, float *y, long rows, long columns, const float *scales, const float *bias,
+                           const int32_t *corrections, int relu);
 #endif
 
 #endif

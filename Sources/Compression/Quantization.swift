@@ -1,0 +1,130 @@
+import Foundation
+import Layers
+import TensorCore
+
+/// Int8 quantization of dense layers (PyTorch's `torch.ao.quantization` on x86, fbgemm's scheme):
+/// weights per output channel, symmetric, in int8 (scale = max |w| / 127); activations per tensor,
+/// affine, in 7 bits (0...127, the reduced range that keeps the AVX2 kernel's int16 pair sums
+/// exact). The products run in int32 (`quantizedMatmul`) and are turned back into float32 with
+/// the bias (and ReLU, when fused) in one pass over the output.
+public enum Quantization {
+    /// How a layer's input is quantized: by a scale and zero point fixed by calibration
+    /// (`static`), or measured from each batch (`dynamic`).
+    public enum Mode: String, Sendable, CaseIterable { case `static`, dynamic }
+
+    /// The largest activation code: 7 bits.
+    public static let activationMaximum: Float = 127
+
+    /// The affine map of a tensor onto 0...127: x ≈ scale (q - zeroPoint).
+    public struct ActivationRange: Sendable, Equatable, Codable {
+        public let scale: Float, zeroPoint: Int
+
+        /// The map covering [minimum, maximum] (widened to include 0, so zero is exact).
+        public init(minimum: Float, maximum: Float) {
+            let (low, high) = (Swift.min(minimum, 0), Swift.max(maximum, 0))
+            let scale = high > low ? (high - low) / activationMaximum : 1
+            self.scale = scale
+            self.zeroPoint = Int(Swift.min(Swift.max((-low / scale).rounded(), 0), activationMaximum))
+        }
+
+        public init(scale: Float, zeroPoint: Int) {
+            require(scale.isFinite && scale > 0 && (0...127).contains(zeroPoint), "ActivationRange: scale \(scale), zero point \(zeroPoint)")
+            (self.scale, self.zeroPoint) = (scale, zeroPoint)
+        }
+
+        /// The range of `x`'s values.
+        public init(of x: Tensor) {
+            let (low, high) = x.withUnsafeBufferPointer { b in b.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) } }
+            self.init(minimum: low.isFinite ? low : 0, maximum: high.isFinite ? high : 0)
+        }
+
+        /// `x` as uint8 codes: round(x / scale) + zeroPoint, clamped to 0...127 (NaN to 0).
+        public func quantize(_ x: Tensor) -> Tensor { quantizeActivations(x, scale: scale, zeroPoint: zeroPoint) }
+    }
+
+    /// A weight `[out, in]` as int8 per output row: q = round(w / scale), scale = max |w| / 127
+    /// (1 for a row of zeros). Returns the codes and the scales.
+    public static func quantizeWeight(_ weight: Tensor) -> (codes: Tensor, scales: [Float]) {
+        require(weight.rank == 2, "quantizeWeight: expected [out, in], got \(weight.shape)")
+        let (rows, columns) = (weight.shape[0], weight.shape[1])
+        var codes = Tensor.zeros(weight.shape, dtype: .int8)
+        var scales = [Float](repeating: 1, count: rows)
+        weight.withUnsafeBufferPointer { w in
+            codes.withUnsafeMutableIntegers(as: Int8.self) { q in
+                for r in 0..<rows {
+                    let row = w[(r * columns)..<((r + 1) * columns)]
+                    let largest = row.reduce(Float(0)) { Swift.max($0, abs($1)) }
+                    let scale = largest > 0 ? largest / 127 : 1
+                    scales[r] = scale
+                    for c in 0..<columns { q[r * columns + c] = Int8(Swift.min(Swift.max((w[r * columns + c] / scale).rounded(), -127), 127)) }
+                }
+            }
+        }
+        return (codes, scales)
+    }
+}
+
+/// A `Linear` layer (optionally with the ReLU after it) running in int8: what
+/// `Quantization.quantize` puts in place of each Linear. Inference only.
+///
+/// Shape: `[N, in]` -> `[N, out]`.
+public final class QuantizedLinear: Layer {
+    public let inFeatures: Int, outFeatures: Int
+    /// Shape `[out, in]`, int8.
+    public let weight: Tensor
+    /// Per output: the weight's scale.
+    public let weightScales: [Float]
+    public let bias: [Float]?
+    /// The input's range when `mode` is static.
+    public let inputRange: Quantization.ActivationRange?
+    public let mode: Quantization.Mode
+    /// Whether a ReLU is applied in the same pass as the bias.
+    public let fusedReLU: Bool
+    /// Each weight row's sum of codes: the zero point's share of each product.
+    private let rowSums: [Int32]
+
+    public init(weight: Tensor, weightScales: [Float], bias: [Float]?, mode: Quantization.Mode,
+                inputRange: Quantization.ActivationRange?, fusedReLU: Bool) {
+        require(weight.dtype == .int8 && weight.rank == 2, "QuantizedLinear: the weight must be int8 [out, in], got \(weight.dtype) \(weight.shape)")
+        (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+        require(weightScales.count == outFeatures && (bias?.count ?? outFeatures) == outFeatures, "QuantizedLinear: one scale and bias per output")
+        require(mode == .dynamic || inputRange != nil, "QuantizedLinear: a static layer needs its input range")
+        (self.weight, self.weightScales, self.bias, self.mode, self.inputRange, self.fusedReLU) =
+            (weight, weightScales, bias, mode, inputRange, fusedReLU)
+        rowSums = weight.withUnsafeIntegers(as: Int8.self) { w in
+            (0..<weight.shape[0]).map { r in w[(r * weight.shape[1])..<((r + 1) * weight.shape[1])].reduce(Int32(0)) { $0 + Int32($1) } }
+        }
+    }
+
+    /// `linear` quantized: its weight per row in int8, its input by `inputRange` (static) or by
+    /// each batch (dynamic).
+    public convenience init(_ linear: Linear, mode: Quantization.Mode, inputRange: Quantization.ActivationRange?, fusedReLU: Bool) {
+        let (codes, scales) = Quantization.quantizeWeight(linear.weight.value)
+        self.init(weight: codes, weightScales: scales, bias: linear.bias?.value.scalars, mode: mode, inputRange: inputRange, fusedReLU: fusedReLU)
+    }
+
+    public var namedChildren: [(name: String, layer: any Layer)] { [] }
+    public var namedDirectParameters: [(name: String, parameter: Parameter)] { [] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        require(input.rank == 2 && input.shape[1] == inFeatures, "QuantizedLinear(\(inFeatures) => \(outFeatures)): input \(input.shape)")
+        let range = inputRange ?? Quantization.ActivationRange(of: input)
+        let product = quantizedMatmul(range.quantize(input), weight)
+        let zero = Int32(range.zeroPoint)
+        return dequantizeProduct(product, scales: weightScales.map { $0 * range.scale }, bias: bias ?? [Float](repeating: 0, count: outFeatures),
+                                 corrections: rowSums.map { zero &* $0 }, relu: fusedReLU)
+    }
+
+    public var description: String {
+        "QuantizedLinear(\(inFeatures) => \(outFeatures), \(mode)\(fusedReLU ? ", relu" : ""))"
+    }
+}
+
+extension QuantizedLinear: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 2, input[1] == inFeatures else {
+            throw ShapeError("\(description): input \(input) should be [N, \(inFeatures)]")
+        }
+        return [input[0], outFeatures]
+    }
+}
