@@ -122,6 +122,10 @@ expect_error "--learning-rate must be a finite number > 0" "${prune[@]}" --spars
 expect_error "--fine-tune-epochs must be in 0...1000" "${prune[@]}" --sparsity 0.5 --fine-tune-epochs -2
 expect_error "--output must name a .safetensors file" compress prune --checkpoint "$work/mlp.safetensors" --sparsity 0.5 --output p.pt
 expect_error "outputs per image, not 10 class scores" compress prune --checkpoint "$work/ae.safetensors" --sparsity 0.5 --data "$data" --output "$work/p.safetensors"
+expect_error "--mode qat (quantization-aware training) is not built yet" compress quantize --checkpoint "$work/mlp.safetensors" --mode qat --output "$work/q.safetensors"
+expect_error "--mode must be static or dynamic, got 'int4'" compress quantize --checkpoint "$work/mlp.safetensors" --mode int4 --output "$work/q.safetensors"
+expect_error "--calibration-images must be in 1...60000" compress quantize --checkpoint "$work/mlp.safetensors" --calibration-images 0 --output "$work/q.safetensors"
+expect_error "--m must be in 1...8192" bench qgemm --m 0
 expect_error "unknown student 'tiny'; choose one of small-mlp, small-cnn" compress distill --teacher "$work/mlp.safetensors" --student tiny --output "$work/s.safetensors"
 expect_error "--temperature must be a finite number > 0, got 0" compress distill --teacher "$work/mlp.safetensors" --student small-mlp --temperature 0 --output "$work/s.safetensors"
 expect_error "--alpha must be in [0, 1], got 2" compress distill --teacher "$work/mlp.safetensors" --student small-mlp --alpha 2 --output "$work/s.safetensors"
@@ -148,6 +152,18 @@ PY
 expect_error "sparse tensors: '0.weight' has" evaluate --checkpoint "$work/bad-sparse.safetensors" --data "$data"
 expect_error "sparse tensors: '0.weight' has" summary --checkpoint "$work/bad-sparse.safetensors"
 expect_error "sparse tensors: '0.weight' has" bench inference --checkpoint "$work/bad-sparse.safetensors" --data "$data"
+# A quantized file whose weight scale was zeroed: every reader names the layer.
+"$binary" compress quantize --checkpoint "$work/mlp.safetensors" --data "$data" --output "$work/q.safetensors" --json > /dev/null
+python3 - "$work/q.safetensors" "$work/bad-q.safetensors" <<'PY'
+import json, struct, sys
+raw = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", raw[:8])[0]
+start = json.loads(raw[8:8 + n])["1.weight_scale"]["data_offsets"][0]
+raw[8 + n + start:8 + n + start + 4] = struct.pack("<f", 0.0)
+open(sys.argv[2], "wb").write(raw)
+PY
+expect_error "quantized network: layer 1: weight scales must be finite and > 0" evaluate --checkpoint "$work/bad-q.safetensors" --data "$data"
+expect_error "quantized network: layer 1: weight scales must be finite and > 0" bench inference --checkpoint "$work/bad-q.safetensors" --data "$data"
 expect_error "nothing to score" generate score --file "$work/ae.safetensors" --data "$data"
 expect_error "the network does not take inputs of shape [3]" export --model mlp --output "$work/m.onnx" --input-shape 3
 expect_error "no such file" evaluate --checkpoint "$work/none.safetensors" --data "$data"
