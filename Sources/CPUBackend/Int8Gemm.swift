@@ -79,4 +79,17 @@ public enum Int8Gemm {
             }
         }
     }
+
+    /// The convolution windows of `geometry.batch` images of uint8 codes as rows
+    /// (`csimd_im2row_u8` per image, images split over the cores): `[N * OH * OW, C * KH * KW]`.
+    public static func windows(_ x: UnsafePointer<UInt8>, _ rows: UnsafeMutablePointer<UInt8>, geometry g: ConvGeometry, pad: UInt8) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let (image, perImage) = (g.channels * g.height * g.width, oh * ow * g.channels * g.taps)
+        Parallel.forChunks(of: g.batch, grain: 1) { r in
+            for n in r {
+                csimd_im2row_u8(x + n * image, rows + n * perImage, g.channels, g.height, g.width, g.kernelHeight, g.kernelWidth,
+                                g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.dilationHeight, g.dilationWidth, oh, ow, pad)
+            }
+        }
+    }
 }

@@ -177,8 +177,8 @@ extension CompressionRun {
         let report: [String: Any] = [
             "mode": mode.rawValue, "test_accuracy": accuracy, "baseline_accuracy": baseline, "size_bytes": try fileSize(output),
             "baseline_size_bytes": try fileSize(checkpoint), "checkpoint": output,
-            "quantized_layers": (0..<quantized.count).filter { quantized[$0] is QuantizedLinear }.count,
-            "float_layers_with_weights": (0..<quantized.count).filter { !(quantized[$0] is QuantizedLinear) && !quantized[$0].parameters.isEmpty }.count,
+            "quantized_layers": (0..<quantized.count).filter { quantized[$0] is QuantizedLinear || quantized[$0] is QuantizedConv2D }.count,
+            "float_layers_with_weights": (0..<quantized.count).filter { !quantized[$0].parameters.isEmpty }.count,
         ]
         return Result(report: report, network: quantized)
     }

@@ -12,6 +12,11 @@ public enum Quantization {
     /// (`static`), or measured from each batch (`dynamic`).
     public enum Mode: String, Sendable, CaseIterable { case `static`, dynamic }
 
+    /// The fewest weights per output (C KH KW) for which a convolution is quantized: below one
+    /// vector of 32 codes the int8 kernel has nothing to vectorize, and float32 is faster (the
+    /// first 3x3 convolution of a grayscale image has 9).
+    public static let smallestConvolution = 32
+
     /// The largest activation code: 7 bits.
     public static let activationMaximum: Float = 127
 
@@ -109,7 +114,12 @@ public final class QuantizedLinear: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank == 2 && input.shape[1] == inFeatures, "QuantizedLinear(\(inFeatures) => \(outFeatures)): input \(input.shape)")
         let range = inputRange ?? Quantization.ActivationRange(of: input)
-        let product = quantizedMatmul(range.quantize(input), weight)
+        return product(range.quantize(input), range: range)
+    }
+
+    /// The layer's output for input codes `codes` (uint8 `[m, in]`) made with `range`.
+    func product(_ codes: Tensor, range: Quantization.ActivationRange) -> Tensor {
+        let product = quantizedMatmul(codes, weight)
         let zero = Int32(range.zeroPoint)
         return dequantizeProduct(product, scales: weightScales.map { $0 * range.scale }, bias: bias ?? [Float](repeating: 0, count: outFeatures),
                                  corrections: rowSums.map { zero &* $0 }, relu: fusedReLU)
@@ -126,5 +136,73 @@ extension QuantizedLinear: ShapeInferring {
             throw ShapeError("\(description): input \(input) should be [N, \(inFeatures)]")
         }
         return [input[0], outFeatures]
+    }
+}
+
+/// A `Conv2D` (optionally with the ReLU after it, and with a batch norm after it folded in) running
+/// in int8: the input quantized, its windows laid out as rows (channels-last), one int8 product
+/// with the weights as `[out, C KH KW]`, and the output pass back to float32 `[N, out, OH, OW]`.
+/// Inference only.
+public final class QuantizedConv2D: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernelSize: (Int, Int), stride: (Int, Int), dilation: (Int, Int)
+    public let padding: Padding
+    /// The weights as a matrix `[out, C KH KW]`, int8, one output channel per row.
+    public let matrix: QuantizedLinear
+
+    public init(inChannels: Int, kernelSize: (Int, Int), stride: (Int, Int), padding: Padding, dilation: (Int, Int), matrix: QuantizedLinear) {
+        require(matrix.inFeatures == inChannels * kernelSize.0 * kernelSize.1, "QuantizedConv2D: \(matrix.inFeatures) weights per output for \(inChannels) channels of \(kernelSize)")
+        (self.inChannels, self.outChannels, self.kernelSize, self.stride, self.padding, self.dilation, self.matrix) =
+            (inChannels, matrix.outFeatures, kernelSize, stride, padding, dilation, matrix)
+    }
+
+    /// `conv` quantized (after folding `batchNorm`, when given, into its weights and bias).
+    public convenience init(_ conv: Conv2D, batchNorm: BatchNorm?, mode: Quantization.Mode, inputRange: Quantization.ActivationRange?, fusedReLU: Bool) {
+        require(conv.groups == 1, "QuantizedConv2D: grouped convolutions are not quantized")
+        let out = conv.outChannels, perOutput = conv.weight.value.scalarCount / out
+        var weight = conv.weight.value.scalars
+        var bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: out)
+        if let bn = batchNorm {
+            // y = γ (conv(x) + b - μ) / sqrt(σ² + ε) + β: per output channel, a scale and a shift.
+            let (gamma, beta, mean, variance) = (bn.weight.value.scalars, bn.bias.value.scalars, bn.running_mean.value.scalars, bn.running_var.value.scalars)
+            for o in 0..<out {
+                let scale = gamma[o] / (variance[o] + bn.epsilon).squareRoot()
+                for i in 0..<perOutput { weight[o * perOutput + i] *= scale }
+                bias[o] = (bias[o] - mean[o]) * scale + beta[o]
+            }
+        }
+        let (codes, scales) = Quantization.quantizeWeight(Tensor(weight, shape: [out, perOutput]))
+        let matrix = QuantizedLinear(weight: codes, weightScales: scales, bias: bias, mode: mode, inputRange: inputRange, fusedReLU: fusedReLU)
+        self.init(inChannels: conv.inChannels, kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                  dilation: conv.dilation, matrix: matrix)
+    }
+
+    public var namedChildren: [(name: String, layer: any Layer)] { [] }
+    public var namedDirectParameters: [(name: String, parameter: Parameter)] { [] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        require(input.rank == 4 && input.shape[1] == inChannels, "QuantizedConv2D(\(inChannels) => \(outChannels)): input \(input.shape)")
+        let range = matrix.inputRange ?? Quantization.ActivationRange(of: input)
+        let windows = quantizedConvolutionWindows(range.quantize(input), kernelSize: kernelSize, stride: stride, padding: padding,
+                                                  dilation: dilation, pad: UInt8(range.zeroPoint))
+        let (n, rows) = (input.shape[0], windows.shape[0])
+        let positions = rows / Swift.max(n, 1)
+        let p = padding.resolve(height: input.shape[2], width: input.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
+        let oh = (input.shape[2] + p.top + p.bottom - dilation.0 * (kernelSize.0 - 1) - 1) / stride.0 + 1
+        let flat = matrix.product(windows, range: range)
+        return flat.reshaped(to: [n, oh, positions / oh, outChannels]).permuted(0, 3, 1, 2)
+    }
+
+    public var description: String { "QuantizedConv2D(\(inChannels) => \(outChannels), kernel: \(kernelSize.0)x\(kernelSize.1), \(matrix.mode)\(matrix.fusedReLU ? ", relu" : ""))" }
+}
+
+extension QuantizedConv2D: ShapeInferring {
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4, input[1] == inChannels else { throw ShapeError("\(description): input \(input) should be [N, \(inChannels), H, W]") }
+        let p = padding.resolve(height: input[2], width: input[3], kernel: kernelSize, stride: stride, dilation: dilation)
+        let oh = (input[2] + p.top + p.bottom - dilation.0 * (kernelSize.0 - 1) - 1) / stride.0 + 1
+        let ow = (input[3] + p.left + p.right - dilation.1 * (kernelSize.1 - 1) - 1) / stride.1 + 1
+        guard oh > 0, ow > 0 else { throw ShapeError("\(description): input \(input) is smaller than the kernel") }
+        return [input[0], outChannels, oh, ow]
     }
 }

@@ -61,6 +61,27 @@ public func dequantizeProduct(_ acc: Tensor, scales: [Float], bias: [Float], cor
     return Tensor(shape: acc.shape, storage: out)
 }
 
+/// The windows of a 2-D convolution over uint8 codes `x` `[N, C, H, W]` as rows, channels-last:
+/// `[N * OH * OW, C * KH * KW]`, padding filled with `pad` (the codes' zero point). With the
+/// weights as `[out, C * KH * KW]`, `quantizedMatmul(windows, weights)` is the convolution in
+/// `[N, OH, OW, out]` order. Not differentiable.
+public func quantizedConvolutionWindows(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int), padding: Padding,
+                                        dilation: (Int, Int), pad: UInt8) -> Tensor {
+    require(x.dtype == .uint8 && x.rank == 4, "quantizedConvolutionWindows: expected uint8 [N, C, H, W], got \(x.dtype) \(x.shape)")
+    let p = padding.resolve(height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
+    let g = ConvGeometry(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                         kernelHeight: kernelSize.0, kernelWidth: kernelSize.1, strideHeight: stride.0, strideWidth: stride.1,
+                         padTop: p.top, padBottom: p.bottom, padLeft: p.left, padRight: p.right,
+                         dilationHeight: dilation.0, dilationWidth: dilation.1)
+    let rows = g.batch * g.outputHeight * g.outputWidth, columns = g.channels * g.taps
+    let out = x.device.allocate(.uint8, count: rows * columns)
+    switch x.device {
+    case .cpu:
+        Int8Gemm.windows(x.storage.raw.assumingMemoryBound(to: UInt8.self), out.raw.assumingMemoryBound(to: UInt8.self), geometry: g, pad: pad)
+    }
+    return Tensor(shape: [rows, columns], storage: out)
+}
+
 public typealias Int8GemmPath = Int8Gemm.Path
 
 /// The paths `quantizedMatmul` can take on this processor, the default (fastest) last.

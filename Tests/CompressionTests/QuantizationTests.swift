@@ -74,6 +74,44 @@ import Training
         #expect(throws: Quantization.Unsupported.self) { try Quantization.quantize(Sequential { ReLU() }, mode: .dynamic) }
     }
 
+    /// Convolutions (batch norm folded in, padding at the zero point of inputs that go negative,
+    /// strides) follow the float network, and survive saving.
+    @Test func aQuantizedConvolutionalNetworkFollowsTheFloatOne() throws {
+        let network = Random.withSeed(7) {
+            Sequential {
+                Reshape([4, 8, 8])
+                Conv2D(4, 4, kernelSize: 3, padding: .same, bias: false)
+                BatchNorm(4)
+                ReLU()
+                MaxPool2D(2)
+                Conv2D(4, 6, kernelSize: 3, stride: 2, padding: .symmetric(1, 1))
+                Flatten()
+                Linear(6 * 2 * 2, 3)
+            }
+        }
+        // Batch norm statistics that are not the identity, so folding matters.
+        let bn = network[2] as! BatchNorm
+        (bn.running_mean.value, bn.running_var.value) = (Tensor([0.1, -0.2, 0.3, 0]), Tensor([0.5, 2, 1, 0.25]))
+        (bn.weight.value, bn.bias.value) = (Tensor([1.5, 0.5, -1, 2]), Tensor([0.1, 0.2, -0.3, 0]))
+        network.eval()
+        let x = Random.withSeed(8) { Tensor.uniform([16, 256], low: -1, high: 1) }
+        let expected = network(x)
+        let spread = expected.scalars.map(abs).max()!
+        let q = try Quantization.quantize(network, mode: .static, calibration: x)
+        #expect(q[1] is QuantizedConv2D && q[3] is QuantizedConv2D && q.count == 6, "\(q)")
+        // A convolution of fewer than 32 weights per output stays in float32.
+        let small = try Quantization.quantize(Sequential { Reshape([1, 4, 4]); Conv2D(1, 2, kernelSize: 3); Flatten(); Linear(8, 2) }, mode: .dynamic)
+        #expect(small[1] is Conv2D && small[3] is QuantizedLinear)
+        let y = q(x)
+        let worst = zip(y.scalars, expected.scalars).map { abs($0 - $1) }.max()!
+        #expect(worst < 0.04 * spread, "worst difference \(worst) of \(spread)")
+        #expect(try q.checkedOutputShape(for: [16, 256]) == [16, 3])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qc-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantizedCheckpoint.save(q, to: path)
+        #expect(try QuantizedCheckpoint.load(path).network(x).scalars == y.scalars)
+    }
+
     @Test func aDamagedQuantizedFileIsAnErrorNamingWhatIsWrong() throws {
         let q = try Quantization.quantize(Random.withSeed(6) { Sequential { Linear(4, 3) } }, mode: .dynamic)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-\(UUID())").path
