@@ -186,29 +186,31 @@ AVX2_FN void csimd_dequantize_avx2(const int32_t *acc, float *y, long rows, long
 void csimd_im2row_u8(const uint8_t *x, uint8_t *rows, long channels, long height, long width, long kh, long kw, long sh, long sw,
                      long pt, long pl, long dh, long dw, long oh, long ow, uint8_t pad) {
     const long taps = channels * kh * kw;
-    // The image copied into a frame of `pad` wide enough for every window, so that the copy
-    // below needs no bounds checks.
+    // The image, channels last, in a frame of `pad` wide enough for every window: then each
+    // kernel row of a window is kw x C contiguous bytes (for dilation 1), copied without checks.
     const long ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
     const long fh = ph > pt + height ? ph : pt + height, fw = pw > pl + width ? pw : pl + width;
     uint8_t *frame = malloc((size_t)(channels * fh * fw));
     if (!frame) abort();
     memset(frame, pad, (size_t)(channels * fh * fw));
     for (long c = 0; c < channels; c++)
-        for (long y = 0; y < height; y++)
-            memcpy(frame + (c * fh + y + pt) * fw + pl, x + (c * height + y) * width, (size_t)width);
+        for (long y = 0; y < height; y++) {
+            const uint8_t *src = x + (c * height + y) * width;
+            uint8_t *dst = frame + ((y + pt) * fw + pl) * channels + c;
+            for (long i = 0; i < width; i++) dst[i * channels] = src[i];
+        }
     for (long y = 0; y < oh; y++)
         for (long x0 = 0; x0 < ow; x0++) {
             uint8_t *row = rows + (y * ow + x0) * taps;
-            for (long c = 0; c < channels; c++)
-                for (long i = 0; i < kh; i++) {
-                    const uint8_t *src = frame + (c * fh + y * sh + i * dh) * fw + x0 * sw;
-                    if (dw == 1 && kw == 3) {
-                        row[0] = src[0]; row[1] = src[1]; row[2] = src[2];
-                    } else {
-                        for (long j = 0; j < kw; j++) row[j] = src[j * dw];
-                    }
-                    row += kw;
+            for (long i = 0; i < kh; i++) {
+                const uint8_t *src = frame + ((y * sh + i * dh) * fw + x0 * sw) * channels;
+                if (dw == 1) {
+                    memcpy(row, src, (size_t)(kw * channels));
+                } else {
+                    for (long j = 0; j < kw; j++) memcpy(row + j * channels, src + j * dw * channels, (size_t)channels);
                 }
+                row += kw * channels;
+            }
         }
     free(frame);
 }

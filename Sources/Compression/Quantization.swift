@@ -140,14 +140,15 @@ extension QuantizedLinear: ShapeInferring {
 }
 
 /// A `Conv2D` (optionally with the ReLU after it, and with a batch norm after it folded in) running
-/// in int8: the input quantized, its windows laid out as rows (channels-last), one int8 product
-/// with the weights as `[out, C KH KW]`, and the output pass back to float32 `[N, out, OH, OW]`.
+/// in int8: the input quantized, its windows laid out as rows (channels last), one int8 product
+/// with the weights as `[out, KH KW C]`, and the output pass back to float32 `[N, out, OH, OW]`.
 /// Inference only.
 public final class QuantizedConv2D: Layer {
     public let inChannels: Int, outChannels: Int
     public let kernelSize: (Int, Int), stride: (Int, Int), dilation: (Int, Int)
     public let padding: Padding
-    /// The weights as a matrix `[out, C KH KW]`, int8, one output channel per row.
+    /// The weights as a matrix `[out, KH KW C]` (channels last, the windows' order), int8, one
+    /// output channel per row.
     public let matrix: QuantizedLinear
 
     public init(inChannels: Int, kernelSize: (Int, Int), stride: (Int, Int), padding: Padding, dilation: (Int, Int), matrix: QuantizedLinear) {
@@ -171,7 +172,10 @@ public final class QuantizedConv2D: Layer {
                 bias[o] = (bias[o] - mean[o]) * scale + beta[o]
             }
         }
-        let (codes, scales) = Quantization.quantizeWeight(Tensor(weight, shape: [out, perOutput]))
+        // [out, C, KH, KW] as [out, KH, KW, C]: the order of the windows' rows.
+        let (c, kh, kw) = (conv.inChannels, conv.kernelSize.0, conv.kernelSize.1)
+        let channelsLast = Tensor(weight, shape: [out, c, kh, kw]).permuted(0, 2, 3, 1).reshaped(to: [out, perOutput])
+        let (codes, scales) = Quantization.quantizeWeight(channelsLast)
         let matrix = QuantizedLinear(weight: codes, weightScales: scales, bias: bias, mode: mode, inputRange: inputRange, fusedReLU: fusedReLU)
         self.init(inChannels: conv.inChannels, kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
                   dilation: conv.dilation, matrix: matrix)

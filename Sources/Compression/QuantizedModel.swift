@@ -78,7 +78,8 @@ extension Quantization {
 /// Saving and loading quantized networks: a safetensors file whose metadata `quantized_layers`
 /// lists the layers in order (a `QuantizedLinear`'s sizes, mode, fused ReLU and input range; any
 /// other layer's architecture description), with each layer's tensors under its index: a
-/// `QuantizedLinear`'s `i.weight` (I8), `i.weight_scale` and `i.bias` (F32), a float layer's
+/// `QuantizedLinear`'s `i.weight` (I8; a `QuantizedConv2D`'s as `[out, KH * KW * C]`, channels
+/// last), `i.weight_scale` and `i.bias` (F32), a float layer's
 /// parameters as a checkpoint names them (`i.weight`, ...). Everything is checked on loading.
 public enum QuantizedCheckpoint {
     static let key = "quantized_layers"

@@ -61,10 +61,11 @@ public func dequantizeProduct(_ acc: Tensor, scales: [Float], bias: [Float], cor
     return Tensor(shape: acc.shape, storage: out)
 }
 
-/// The windows of a 2-D convolution over uint8 codes `x` `[N, C, H, W]` as rows, channels-last:
-/// `[N * OH * OW, C * KH * KW]`, padding filled with `pad` (the codes' zero point). With the
-/// weights as `[out, C * KH * KW]`, `quantizedMatmul(windows, weights)` is the convolution in
-/// `[N, OH, OW, out]` order. Not differentiable.
+/// The windows of a 2-D convolution over uint8 codes `x` `[N, C, H, W]` as rows:
+/// `[N * OH * OW, KH * KW * C]`, each row in (kernel row, kernel column, channel) order, padding
+/// filled with `pad` (the codes' zero point). With the weights laid out `[out, KH, KW, C]`,
+/// `quantizedMatmul(windows, weights)` is the convolution in `[N, OH, OW, out]` order. Not
+/// differentiable.
 public func quantizedConvolutionWindows(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int), padding: Padding,
                                         dilation: (Int, Int), pad: UInt8) -> Tensor {
     require(x.dtype == .uint8 && x.rank == 4, "quantizedConvolutionWindows: expected uint8 [N, C, H, W], got \(x.dtype) \(x.shape)")

@@ -27,9 +27,10 @@ void csimd_quantize_u7_portable(const float *x, uint8_t *q, long count, float in
 /// The output pass of a quantized product: y = fma(acc - corrections[j], scales[j], bias[j]) for
 /// each row, then max(y, 0) when `relu` (`corrections` is the input zero point times each weight
 /// row's sum; `scales` the input scale times each row's scale).
-/// One image's convolution windows as rows (channels-last im2col) of uint8 codes: row y * ow + x
-/// holds, for each channel, kernel row and column, the input under that tap of output position
-/// (y, x), or `pad` (the zero point) outside the image. `x` is one image, C x H x W.
+/// One image's convolution windows as rows of uint8 codes: row y * ow + x holds, for each kernel
+/// row, kernel column and channel (in that order: channels last), the input under that tap of
+/// output position (y, x), or `pad` (the zero point) outside the image. `x` is one image,
+/// C x H x W; weights multiplied with these rows are laid out [out, KH, KW, C].
 void csimd_im2row_u8(const uint8_t *x, uint8_t *rows, long channels, long height, long width, long kh, long kw, long sh, long sw,
                      long pt, long pl, long dh, long dw, long oh, long ow, uint8_t pad);
 
