@@ -19,6 +19,10 @@ public enum Int8Gemm {
         #endif
     }
 
+    private static func checkPath(_ path: Path) {
+        guard availablePaths.contains(path) else { fatalError("Int8Gemm: the \(path) path needs a processor with it") }
+    }
+
     /// The path `multiply` takes unless told.
     public static var defaultPath: Path { availablePaths.last! }
 
@@ -28,8 +32,10 @@ public enum Int8Gemm {
         m: Int, n: Int, k: Int, ldc: Int? = nil, path: Path = defaultPath
     ) {
         let ldc = ldc ?? n
-        precondition(m >= 0 && n >= 0 && k >= 0 && ldc >= n, "Int8Gemm: bad sizes")
-        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        // Callers (TensorCore) check their operands; these guard the raw entry points. fatalError
+        // keeps its message in release builds.
+        guard m >= 0 && n >= 0 && k >= 0 && ldc >= n else { fatalError("Int8Gemm: bad sizes \(m) x \(n) x \(k), ldc \(ldc)") }
+        checkPath(path)
         guard m > 0 && n > 0 else { return }
         // A row's work is n k multiply-adds; aim for chunks of ~2^17 of them.
         let grain = Swift.max(1, (1 << 17) / Swift.max(1, n * k))
@@ -50,7 +56,7 @@ public enum Int8Gemm {
     /// multiply-add, round to nearest even, NaN to 0), split over the cores.
     public static func quantize(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<UInt8>, count: Int, inverseScale: Float,
                                 zeroPoint: Float, path: Path = defaultPath) {
-        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        checkPath(path)
         Parallel.forChunks(of: count) { r in
             switch path {
             case .portable: csimd_quantize_u7_portable(x + r.lowerBound, q + r.lowerBound, r.count, inverseScale, zeroPoint)
@@ -67,7 +73,7 @@ public enum Int8Gemm {
     public static func dequantize(_ acc: UnsafePointer<Int32>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
                                   scales: UnsafePointer<Float>, bias: UnsafePointer<Float>, corrections: UnsafePointer<Int32>,
                                   relu: Bool, path: Path = defaultPath) {
-        precondition(availablePaths.contains(path), "Int8Gemm: the \(path) path needs a processor with it")
+        checkPath(path)
         Parallel.forChunks(of: rows, grain: Swift.max(1, Parallel.defaultGrain / Swift.max(columns, 1))) { r in
             let (a, out) = (acc + r.lowerBound * columns, y + r.lowerBound * columns)
             switch path {

@@ -61,8 +61,10 @@ nonisolated(unsafe) private let everyLayer: [String: (make: () -> any Layer, inp
     ]
 }
 
-/// Layer classes with no public initializer: bases that only their subclasses instantiate.
-private let abstractLayers: Set<String> = ["Recurrent"]
+/// Layer classes with no public initializer: bases that only their subclasses instantiate; and
+/// the int8 layers, which are saved in their own format (`QuantizedCheckpoint`, round-tripped in
+/// CompressionTests) because their weights are int8 tensors, not float32 parameters.
+private let abstractLayers: Set<String> = ["Recurrent", "QuantizedLinear", "QuantizedConv2D"]
 
 /// The names of the classes in Sources/ that are layers: those declared as conforming to
 /// `Layer`, to a protocol that refines it, or inheriting from a layer class.
