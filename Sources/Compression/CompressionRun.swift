@@ -7,8 +7,9 @@ import Optimizers
 import TensorCore
 import Training
 
-/// What `deeplearn compress prune|distill` runs on Fashion-MNIST checkpoints: compress, fine-tune
-/// or train, evaluate on the test set, save, and report accuracy and size against the baseline.
+/// What `deeplearn compress prune|quantize|distill` runs on Fashion-MNIST checkpoints: compress,
+/// fine-tune or train, evaluate on the test set, save, and report accuracy and size against the
+/// baseline.
 public enum CompressionRun {
     /// A setting or file that cannot be used; the message names the flag or file.
     public struct InputError: Error, CustomStringConvertible {
@@ -35,8 +36,8 @@ public enum CompressionRun {
         public var schedule: Schedule?
         public var fineTuneEpochs = 5
         /// nil: twice the checkpoint's recipe's rate (2e-3 without one), with a cosine decay: the
-        /// weights left must move to make up for those removed (measured on the mlp: 0.890 at
-        /// 2e-3, 0.883 at 1e-3, 0.872 at 5e-4 after 5 epochs at 90% sparsity).
+        /// weights left must move to make up for those removed (BENCHMARKS.md lists the settings
+        /// measured on the mlp at 90% sparsity: this one did best).
         public var learningRate: Float?
         public var batchSize = 128
         public var seed: UInt64 = 0
@@ -65,7 +66,8 @@ public enum CompressionRun {
     }
 
     /// Prunes the network in `checkpoint`, fine-tunes it on `data`, evaluates it and saves it to
-    /// `output` (sparse storage for unstructured pruning).
+    /// `output` (in sparse storage after unstructured pruning; the smaller dense network after
+    /// structured pruning).
     public static func prune(checkpoint: String, options: PruneOptions, data: FashionMNIST, output: String,
                              progress: (String) -> Void = { _ in }) throws -> Result {
         try options.validate()

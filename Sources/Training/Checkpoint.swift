@@ -49,7 +49,7 @@ public enum Checkpoint {
     /// the file's directory first when `createDirectories` is set.
     ///
     /// With `sparse`, weights that are mostly zero (a pruned network's) are stored in
-    /// `SparseStorage`'s bitmap form wherever it is smaller; every loader reads it back.
+    /// `SparseStorage`'s bitmap form when at least half zeros; every loader reads it back.
     public static func save(
         _ model: any Layer, to path: String, optimizer: (any Optimizer)? = nil, metadata: [String: String] = [:],
         createDirectories: Bool = false, sparse: Bool = false
