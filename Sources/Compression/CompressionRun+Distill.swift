@@ -35,7 +35,7 @@ extension Distillation {
 extension CompressionRun {
     public struct DistillOptions: Sendable {
         public var student: String
-        public var temperature: Float = 4, alpha: Float = 0.9
+        public var temperature: Float = 1, alpha: Float = 0.5
         public var epochs = 20
         public var learningRate: Float = 1e-3, weightDecay: Float = 1e-4
         public var batchSize = 128
