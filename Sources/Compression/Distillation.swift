@@ -63,9 +63,12 @@ public enum Distillation {
     /// inference mode, in batches of `batchSize`), shape `[N, 1 + C]`.
     public static func targets(teacher: any Layer, images: Tensor, labels: Tensor, batchSize: Int = 500) -> Tensor {
         require(labels.rank == 1 && labels.shape[0] == images.shape[0], "Distillation.targets: \(labels.shape) labels for \(images.shape[0]) images")
-        let model = Model(teacher)
-        let logits = model.predict(images, batchSize: batchSize)
-        return Tensor.concat([labels.converted(to: .float32).unsqueezed(at: 1), logits], along: 1)
+        return targets(labels: labels, logits: Model(teacher).predict(images, batchSize: batchSize))
+    }
+
+    /// The targets of `loss` from labels `[N]` and the teacher's logits `[N, C]`: `[N, 1 + C]`.
+    static func targets(labels: Tensor, logits: Tensor) -> Tensor {
+        Tensor.concat([labels.converted(to: .float32).unsqueezed(at: 1), logits], along: 1)
     }
 }
 
@@ -116,8 +119,7 @@ public final class Distiller {
             for start in stride(from: 0, to: order.count, by: batchSize) {
                 let (x, labels) = dataset.batch(at: Array(order[start..<Swift.min(start + batchSize, order.count)]))
                 // With alpha 0 the loss is the labels' cross-entropy: the teacher is not needed.
-                let targets = alpha == 0 ? labels
-                    : Tensor.concat([labels.converted(to: .float32).unsqueezed(at: 1), withoutGradients { teacher(x) }], along: 1)
+                let targets = alpha == 0 ? labels : Distillation.targets(labels: labels, logits: withoutGradients { teacher(x) })
                 total += Double(model.trainStep(x, targets).loss) * Double(x.shape[0])
             }
             losses.append(Float(total / Double(order.count)))

@@ -39,12 +39,17 @@ public enum Quantization {
 
         /// The range of `x`'s values.
         public init(of x: Tensor) {
-            let (low, high) = x.withUnsafeBufferPointer { b in b.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) } }
+            let (low, high) = Quantization.extremes(of: x)
             self.init(minimum: low.isFinite ? low : 0, maximum: high.isFinite ? high : 0)
         }
 
         /// `x` as uint8 codes: round(x / scale) + zeroPoint, clamped to 0...127 (NaN to 0).
         public func quantize(_ x: Tensor) -> Tensor { quantizeActivations(x, scale: scale, zeroPoint: zeroPoint) }
+    }
+
+    /// The smallest and largest of `x`'s values in one pass (NaN skipped; (inf, -inf) when empty).
+    static func extremes(of x: Tensor) -> (low: Float, high: Float) {
+        x.withUnsafeBufferPointer { b in b.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) } }
     }
 
     /// A weight `[out, in]` as int8 per output row: q = round(w / scale), scale = max |w| / 127
@@ -87,6 +92,9 @@ public final class QuantizedLinear: Layer {
     public let fusedReLU: Bool
     /// Each weight row's sum of codes: the zero point's share of each product.
     private let rowSums: [Int32]
+    /// The output pass's scales and zero-point corrections for `inputRange` (static layers):
+    /// computed once, not for every batch.
+    private let fixedPass: (scales: [Float], corrections: [Int32])?
 
     public init(weight: Tensor, weightScales: [Float], bias: [Float]?, mode: Quantization.Mode,
                 inputRange: Quantization.ActivationRange?, fusedReLU: Bool) {
@@ -96,9 +104,19 @@ public final class QuantizedLinear: Layer {
         require(mode == .dynamic || inputRange != nil, "QuantizedLinear: a static layer needs its input range")
         (self.weight, self.weightScales, self.bias, self.mode, self.inputRange, self.fusedReLU) =
             (weight, weightScales, bias, mode, inputRange, fusedReLU)
-        rowSums = weight.withUnsafeIntegers(as: Int8.self) { w in
+        let sums = weight.withUnsafeIntegers(as: Int8.self) { w in
             (0..<weight.shape[0]).map { r in w[(r * weight.shape[1])..<((r + 1) * weight.shape[1])].reduce(Int32(0)) { $0 + Int32($1) } }
         }
+        rowSums = sums
+        fixedPass = inputRange.map { Self.outputPass(weightScales, sums, $0) }
+    }
+
+    /// Per output: the scale from int32 products back to float32, and the zero point's share.
+    private static func outputPass(_ weightScales: [Float], _ rowSums: [Int32], _ range: Quantization.ActivationRange)
+        -> (scales: [Float], corrections: [Int32])
+    {
+        let zero = Int32(range.zeroPoint)
+        return (weightScales.map { $0 * range.scale }, rowSums.map { zero &* $0 })
     }
 
     /// `linear` quantized: its weight per row in int8, its input by `inputRange` (static) or by
@@ -120,9 +138,9 @@ public final class QuantizedLinear: Layer {
     /// The layer's output for input codes `codes` (uint8 `[m, in]`) made with `range`.
     func product(_ codes: Tensor, range: Quantization.ActivationRange) -> Tensor {
         let product = quantizedMatmul(codes, weight)
-        let zero = Int32(range.zeroPoint)
-        return dequantizeProduct(product, scales: weightScales.map { $0 * range.scale }, bias: bias ?? [Float](repeating: 0, count: outFeatures),
-                                 corrections: rowSums.map { zero &* $0 }, relu: fusedReLU)
+        let pass = range == inputRange ? fixedPass! : Self.outputPass(weightScales, rowSums, range)
+        return dequantizeProduct(product, scales: pass.scales, bias: bias ?? [Float](repeating: 0, count: outFeatures),
+                                 corrections: pass.corrections, relu: fusedReLU)
     }
 
     public var description: String {
@@ -189,12 +207,9 @@ public final class QuantizedConv2D: Layer {
         let range = matrix.inputRange ?? Quantization.ActivationRange(of: input)
         let windows = quantizedConvolutionWindows(range.quantize(input), kernelSize: kernelSize, stride: stride, padding: padding,
                                                   dilation: dilation, pad: UInt8(range.zeroPoint))
-        let (n, rows) = (input.shape[0], windows.shape[0])
-        let positions = rows / Swift.max(n, 1)
-        let p = padding.resolve(height: input.shape[2], width: input.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
-        let oh = (input.shape[2] + p.top + p.bottom - dilation.0 * (kernelSize.0 - 1) - 1) / stride.0 + 1
-        let flat = matrix.product(windows, range: range)
-        return flat.reshaped(to: [n, oh, positions / oh, outChannels]).permuted(0, 3, 1, 2)
+        let (n, oh, ow) = (windows.shape[0], windows.shape[1], windows.shape[2])
+        let flat = matrix.product(windows.reshaped(to: [n * oh * ow, windows.shape[3]]), range: range)
+        return flat.reshaped(to: [n, oh, ow, outChannels]).permuted(0, 3, 1, 2)
     }
 
     public var description: String { "QuantizedConv2D(\(inChannels) => \(outChannels), kernel: \(kernelSize.0)x\(kernelSize.1), \(matrix.mode)\(matrix.fusedReLU ? ", relu" : ""))" }
@@ -203,10 +218,7 @@ public final class QuantizedConv2D: Layer {
 extension QuantizedConv2D: ShapeInferring {
     public func outputShape(for input: [Int]) throws -> [Int] {
         guard input.count == 4, input[1] == inChannels else { throw ShapeError("\(description): input \(input) should be [N, \(inChannels), H, W]") }
-        let p = padding.resolve(height: input[2], width: input[3], kernel: kernelSize, stride: stride, dilation: dilation)
-        let oh = (input[2] + p.top + p.bottom - dilation.0 * (kernelSize.0 - 1) - 1) / stride.0 + 1
-        let ow = (input[3] + p.left + p.right - dilation.1 * (kernelSize.1 - 1) - 1) / stride.1 + 1
-        guard oh > 0, ow > 0 else { throw ShapeError("\(description): input \(input) is smaller than the kernel") }
+        let (oh, ow) = try windowOutput(self, input, kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
         return [input[0], outChannels, oh, ow]
     }
 }

@@ -30,7 +30,7 @@ extension Quantization {
             guard let calibration, calibration.rank >= 1, calibration.shape[0] > 0 else {
                 throw Unsupported(description: "static quantization needs calibration images")
             }
-            var extremes: [Int: (Float, Float)] = [:]
+            var seen: [Int: (Float, Float)] = [:]
             let wasTraining = sequential.allLayers.contains { ($0 as? any ModeDependentLayer)?.isTraining == true }
             sequential.eval()
             defer { if wasTraining { sequential.train() } }
@@ -39,15 +39,15 @@ extension Quantization {
                     var x = calibration[start..<Swift.min(start + 500, calibration.shape[0])]
                     for (i, layer) in layers.enumerated() {
                         if layer is Linear || layer is Conv2D {
-                            let (low, high) = x.withUnsafeBufferPointer { b in b.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) } }
-                            let seen = extremes[i] ?? (low, high)
-                            extremes[i] = (Swift.min(seen.0, low), Swift.max(seen.1, high))
+                            let (low, high) = extremes(of: x)
+                            let before = seen[i] ?? (low, high)
+                            seen[i] = (Swift.min(before.0, low), Swift.max(before.1, high))
                         }
                         x = layer(x)
                     }
                 }
             }
-            for (i, e) in extremes { ranges[i] = ActivationRange(minimum: e.0, maximum: e.1) }
+            for (i, e) in seen { ranges[i] = ActivationRange(minimum: e.0, maximum: e.1) }
         }
         var result: [any Layer] = []
         var i = 0

@@ -41,8 +41,9 @@ private func expect(_ condition: Bool, _ layer: any Layer, _ input: [Int], _ exp
     if !condition { throw ShapeError("\(layer.description): input of shape \(input) \(expected())") }
 }
 
-/// The output height and width of a 2-D window op, by the ops' own `windowGeometry`.
-private func windowOutput(_ layer: any Layer, _ input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: Padding,
+/// The output height and width of a 2-D window op, by the ops' own `windowGeometry` (also for
+/// the window layers of other targets: the int8 convolution).
+package func windowOutput(_ layer: any Layer, _ input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: Padding,
                           dilation: (Int, Int) = (1, 1)) throws -> (Int, Int) {
     try expect(input.count == 4 && input.allSatisfy { $0 >= 0 }, layer, input, "should be [N, C, H, W]")
     switch windowGeometry(shape: Shape(input), kernel: kernel, stride: stride, padding: padding, dilation: dilation) {

@@ -62,25 +62,21 @@ public func dequantizeProduct(_ acc: Tensor, scales: [Float], bias: [Float], cor
 }
 
 /// The windows of a 2-D convolution over uint8 codes `x` `[N, C, H, W]` as rows:
-/// `[N * OH * OW, KH * KW * C]`, each row in (kernel row, kernel column, channel) order, padding
+/// `[N, OH, OW, KH * KW * C]`, each row in (kernel row, kernel column, channel) order, padding
 /// filled with `pad` (the codes' zero point). With the weights laid out `[out, KH, KW, C]`,
-/// `quantizedMatmul(windows, weights)` is the convolution in `[N, OH, OW, out]` order. Not
-/// differentiable.
+/// `quantizedMatmul` of the rows (reshaped to `[N * OH * OW, KH * KW * C]`) and the weights is the
+/// convolution in `[N, OH, OW, out]` order. Not differentiable.
 public func quantizedConvolutionWindows(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int), padding: Padding,
                                         dilation: (Int, Int), pad: UInt8) -> Tensor {
-    require(x.dtype == .uint8 && x.rank == 4, "quantizedConvolutionWindows: expected uint8 [N, C, H, W], got \(x.dtype) \(x.shape)")
-    let p = padding.resolve(height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
-    let g = ConvGeometry(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                         kernelHeight: kernelSize.0, kernelWidth: kernelSize.1, strideHeight: stride.0, strideWidth: stride.1,
-                         padTop: p.top, padBottom: p.bottom, padLeft: p.left, padRight: p.right,
-                         dilationHeight: dilation.0, dilationWidth: dilation.1)
-    let rows = g.batch * g.outputHeight * g.outputWidth, columns = g.channels * g.taps
-    let out = x.device.allocate(.uint8, count: rows * columns)
+    require(x.dtype == .uint8, "quantizedConvolutionWindows: expected uint8 codes, got \(x.dtype)")
+    let g = windowGeometry(x, kernel: kernelSize, stride: stride, padding: padding, dilation: dilation, op: "quantizedConvolutionWindows")
+    let columns = g.channels * g.taps
+    let out = x.device.allocate(.uint8, count: g.batch * g.outputHeight * g.outputWidth * columns)
     switch x.device {
     case .cpu:
         Int8Gemm.windows(x.storage.raw.assumingMemoryBound(to: UInt8.self), out.raw.assumingMemoryBound(to: UInt8.self), geometry: g, pad: pad)
     }
-    return Tensor(shape: [rows, columns], storage: out)
+    return Tensor(shape: [g.batch, g.outputHeight, g.outputWidth, columns], storage: out)
 }
 
 public typealias Int8GemmPath = Int8Gemm.Path

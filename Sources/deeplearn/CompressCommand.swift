@@ -23,14 +23,6 @@ struct CompressionOutputOptions: ParsableArguments {
     }
 }
 
-/// A checkpoint given on the command line: it must be a readable file.
-func checkReadable(_ path: String, _ flag: String) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-        throw ValidationError("\(flag) \(path): no such file")
-    }
-}
-
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",

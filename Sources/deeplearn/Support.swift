@@ -47,6 +47,14 @@ func check(_ value: Int, in range: ClosedRange<Int>, _ flag: String) throws {
     }
 }
 
+/// A file given on the command line (a checkpoint): it must exist and not be a directory.
+func checkReadable(_ path: String, _ flag: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        throw ValidationError("\(flag) \(path): no such file")
+    }
+}
+
 /// The options `train` and `lm train` share; unset ones take the model's recipe.
 struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Examples (train) or windows (lm train) per step.") var batchSize: Int?

@@ -11,7 +11,6 @@
    image, and that `compress prune --json` reported.
 4. The file is under a quarter of the dense tensors' bytes.
 """
-import gzip
 import json
 import os
 import sys
@@ -20,16 +19,11 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from fashion_checks import Checks, mlp_accuracy, test_set  # noqa: E402
+
 data_dir, path, prune_json, evaluate_json = sys.argv[1:5]
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    print(("PASS " if ok else "FAIL ") + name + (f": {detail}" if detail else ""))
-    passed, failed = passed + ok, failed + (not ok)
-
-
+check = Checks()
 stored = load_file(path)
 with safe_open(path, framework="numpy") as f:
     metadata = f.metadata()
@@ -47,25 +41,12 @@ sparsity = sum((w == 0).sum() for w in linear) / sum(w.size for w in linear)
 report = json.load(open(prune_json))
 check("sparsity", abs(sparsity - report["sparsity"]) < 1e-6 and abs(sparsity - 0.9) < 1e-3, f"{sparsity} vs {report['sparsity']}")
 
-
-def idx(name):
-    with gzip.open(os.path.join(data_dir, name + ".gz")) as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-x = idx("t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255
-y = idx("t10k-labels-idx1-ubyte").astype(np.int64)
-h = np.maximum(x @ weights["0.weight"].T + weights["0.bias"], 0)
-h = np.maximum(h @ weights["3.weight"].T + weights["3.bias"], 0)
-accuracy = float(((h @ weights["6.weight"].T + weights["6.bias"]).argmax(1) == y).mean())
+x, y = test_set(data_dir)
+accuracy = mlp_accuracy(weights, x, y)
 reported = json.load(open(evaluate_json))["test_accuracy"]
 check("NumPy accuracy equals evaluate's", abs(accuracy - reported) <= 1 / len(y) + 1e-6, f"{accuracy} vs {reported}")
 check("evaluate equals compress prune's report", abs(reported - report["test_accuracy"]) < 1e-6, f"{reported} vs {report['test_accuracy']}")
 dense_bytes = sum(w.size * 4 for w in weights.values())
 size = os.path.getsize(path)
 check("under a quarter of the dense bytes", size < dense_bytes / 4 and size == report["size_bytes"], f"{size} of {dense_bytes}")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()
